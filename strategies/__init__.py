@@ -1,0 +1,83 @@
+"""Chunking strategies as plugins: `available()` lists them, `get(name, **params)` builds one.
+
+Built-ins and third-party strategies come through the same registry: the entry-point group
+`chunkopt.strategies` (name = "package.module:Class"). `register()` adds one at run time,
+which is handy in notebooks and tests.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from importlib.metadata import entry_points
+from typing import Any
+
+from strategies.base import Chunk, Param, ParameterError, Span, Strategy
+from strategies.tokens import DEFAULT_ENCODING, Tokenizer, get_tokenizer
+
+ENTRY_POINT_GROUP = "chunkopt.strategies"
+
+# The built-ins as entry-point targets, so a source checkout that was never pip-installed
+# (and so has no entry-point metadata) still finds them through the same path.
+_BUILTIN_TARGETS = {
+    "fixed": "strategies.fixed:FixedChunker",
+    "sentence": "strategies.sentence:SentenceChunker",
+    "recursive": "strategies.recursive:RecursiveChunker",
+    "semantic": "strategies.semantic:SemanticChunker",
+}
+
+_registered: dict[str, type[Strategy]] = {}
+
+
+def _targets() -> dict[str, str | type[Strategy]]:
+    targets: dict[str, str | type[Strategy]] = dict(_BUILTIN_TARGETS)
+    for ep in entry_points(group=ENTRY_POINT_GROUP):
+        targets[ep.name] = ep.value
+    targets.update(_registered)
+    return targets
+
+
+def available() -> list[str]:
+    """Names of every strategy that `get()` can build, sorted."""
+    return sorted(_targets())
+
+
+def register(name: str, cls: type[Strategy]) -> None:
+    """Register a Strategy subclass under `name` for this process (entry points persist it)."""
+    if not (isinstance(cls, type) and issubclass(cls, Strategy)):
+        raise TypeError(f"register({name!r}, ...) needs a subclass of strategies.Strategy, got {cls!r}")
+    _registered[name] = cls
+
+
+def strategy_class(name: str) -> type[Strategy]:
+    """The class registered under `name`."""
+    targets = _targets()
+    if name not in targets:
+        raise ParameterError(f"unknown strategy {name!r}; available strategies: {', '.join(sorted(targets))}")
+    target = targets[name]
+    if isinstance(target, str):
+        module_name, _, attr = target.partition(":")
+        target = getattr(import_module(module_name), attr)
+    if not (isinstance(target, type) and issubclass(target, Strategy)):
+        raise ParameterError(f"strategy {name!r} ({target!r}) is not a subclass of strategies.Strategy")
+    return target
+
+
+def get(name: str, **params: Any) -> Strategy:
+    """A configured chunker: `get("fixed", chunk_size=256, overlap=32)`."""
+    return strategy_class(name)(**params)
+
+
+__all__ = [
+    "Chunk",
+    "DEFAULT_ENCODING",
+    "Param",
+    "ParameterError",
+    "Span",
+    "Strategy",
+    "Tokenizer",
+    "available",
+    "get",
+    "get_tokenizer",
+    "register",
+    "strategy_class",
+]
