@@ -1,11 +1,25 @@
-"""Reading a folder of documents into a Corpus of Documents with stable ids."""
+"""Reading a folder of documents into a Corpus of Documents with stable ids.
+
+`load_corpus(path)` reads a folder recursively (or one file). A Document's text is exactly
+what chunkers cut and what query offsets refer to: for plain text formats it is the file
+decoded as is (CRLF kept, a UTF-8 BOM dropped); for HTML it is the visible text extracted
+with BeautifulSoup; for PDF the pages' text joined by blank lines. Whatever is not read is
+listed in `Corpus.skipped` with the reason, and `Corpus.summary()` says it in one line.
+"""
 
 from __future__ import annotations
 
 import hashlib
+import os
+import re
+import warnings
+from collections import Counter
 from dataclasses import dataclass, field
+from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Iterator, Mapping
+
+from bs4 import BeautifulSoup, Comment, Declaration, Doctype, NavigableString, ProcessingInstruction, Tag
 
 
 @dataclass(frozen=True)
@@ -39,3 +53,298 @@ class Corpus:
     def fingerprint(self) -> dict[str, str]:
         """SHA-256 of each document's text, by id: what a tuned config records to detect drift."""
         return {d.id: hashlib.sha256(d.text.encode("utf-8")).hexdigest() for d in self.documents}
+
+    def summary(self) -> str:
+        """One line: "read 14 documents (84.2 KB); skipped 3: 2 unsupported (.png, .jsonl), 1 binary"."""
+        size = sum(len(d.text.encode("utf-8")) for d in self.documents)
+        noun = "document" if len(self.documents) == 1 else "documents"
+        line = f"read {len(self.documents)} {noun} ({_human_size(size)})"
+        return line + ("; " + describe_skipped(self.skipped) if self.skipped else "")
+
+
+class CorpusError(ValueError):
+    """The corpus path is missing, or holds no document chunkopt can read."""
+
+
+# Extension -> format name recorded in Document.metadata["format"].
+FORMATS = {
+    ".txt": "text",
+    ".md": "markdown",
+    ".markdown": "markdown",
+    ".rst": "rst",
+    ".html": "html",
+    ".htm": "html",
+    ".pdf": "pdf",
+}
+READABLE = ".txt, .md, .markdown, .rst, .html, .htm, and .pdf (with the chunkopt[pdf] extra)"
+BINARY_SNIFF_BYTES = 8192
+
+
+def load_corpus(path: str | os.PathLike[str], *, exclude: tuple[str | os.PathLike[str], ...] = ()) -> Corpus:
+    """Read a folder recursively (or a single file) into a Corpus.
+
+    Hidden names, binary and unsupported files, and symlinks that leave the folder or loop
+    are skipped and listed in `Corpus.skipped`. `exclude` names files to leave out (the query
+    file, when it sits inside the folder). Raises CorpusError when nothing readable is found.
+    """
+    root = Path(path)
+    if not root.exists():
+        raise CorpusError(f"corpus path {str(path)!r} does not exist")
+    excluded = {Path(p).resolve() for p in exclude}
+    if root.is_file():
+        files, skipped = [(root.name, root)], []
+    else:
+        files, skipped = _walk(root)
+    documents = []
+    for rel, file in files:
+        if file.resolve() in excluded:
+            skipped.append((rel, "query file"))
+            continue
+        doc, reason = _read(rel, file)
+        if doc is None:
+            skipped.append((rel, reason))
+        else:
+            documents.append(doc)
+    skipped.sort()
+    if not documents:
+        detail = f" ({describe_skipped(skipped)})" if skipped else " (it is empty)"
+        raise CorpusError(f"no readable document in {str(path)!r}{detail}; chunkopt reads {READABLE}")
+    return Corpus(documents, skipped)
+
+
+def describe_skipped(skipped: list[tuple[str, str]]) -> str:
+    """"skipped 3: 2 unsupported (.png, .jsonl), 1 binary": counts by reason, extensions for unsupported."""
+    counts = Counter(reason.split(" (")[0] for _, reason in skipped)
+    prefix = "unsupported ("
+    extensions = sorted({reason[len(prefix) : -1] for _, reason in skipped if reason.startswith(prefix)})
+    parts = []
+    for reason, count in counts.most_common():
+        detail = f" ({', '.join(extensions)})" if reason == "unsupported" else ""
+        parts.append(f"{count} {reason}{detail}")
+    return f"skipped {len(skipped)}: " + ", ".join(parts)
+
+
+def _human_size(n_bytes: int) -> str:
+    if n_bytes < 1024:
+        return f"{n_bytes} bytes"
+    if n_bytes < 1024 * 1024:
+        return f"{n_bytes / 1024:.1f} KB"
+    return f"{n_bytes / (1024 * 1024):.1f} MB"
+
+
+# ---- walking the folder -------------------------------------------------------------------
+
+
+def _walk(root: Path) -> tuple[list[tuple[str, Path]], list[tuple[str, str]]]:
+    """Files to read as (relative POSIX path, path), and what was skipped, in a stable order.
+
+    Real folders are walked first; symlinks are resolved afterwards, so that a link to a
+    folder or file already read is reported as a duplicate instead of shadowing the original,
+    a link that leaves the folder is refused, and a link to an ancestor cannot loop.
+    """
+    real_root = root.resolve()
+    seen_dirs = {real_root}
+    seen_files: dict[Path, str] = {}
+    files: list[tuple[str, Path]] = []
+    skipped: list[tuple[str, str]] = []
+    links: list[tuple[str, Path]] = []
+
+    def walk_dir(directory: Path, prefix: str) -> None:
+        try:
+            entries = sorted(os.scandir(directory), key=lambda e: e.name)
+        except OSError as exc:
+            skipped.append((prefix.rstrip("/") or ".", f"unreadable ({type(exc).__name__}: {exc.strerror})"))
+            return
+        for entry in entries:
+            rel = prefix + entry.name
+            if entry.name.startswith("."):
+                skipped.append((rel, "hidden"))
+            elif entry.is_symlink():
+                links.append((rel, Path(entry.path)))
+            elif entry.is_dir():
+                seen_dirs.add(Path(entry.path).resolve())
+                walk_dir(Path(entry.path), rel + "/")
+            elif entry.is_file():
+                files.append((rel, Path(entry.path)))
+                seen_files[Path(entry.path).resolve()] = rel
+            else:
+                skipped.append((rel, "not a regular file"))
+
+    walk_dir(root, "")
+    while links:  # following a link may find more links
+        rel, link = links.pop(0)
+        target = link.resolve()
+        if not target.exists():
+            skipped.append((rel, "broken symlink"))
+        elif not target.is_relative_to(real_root):
+            skipped.append((rel, "symlink out of the folder"))
+        elif target.is_dir() and link.parent.resolve().is_relative_to(target):
+            skipped.append((rel, "symlink loop"))
+        elif target in seen_dirs:
+            skipped.append((rel, "duplicate (symlink to a folder already read)"))
+        elif target in seen_files:
+            skipped.append((rel, f"duplicate (symlink to {seen_files[target]})"))
+        elif target.is_dir():
+            seen_dirs.add(target)
+            walk_dir(link, rel + "/")
+        else:
+            files.append((rel, link))
+            seen_files[target] = rel
+    files.sort()
+    return files, skipped
+
+
+# ---- reading one file ---------------------------------------------------------------------
+
+
+def _read(rel: str, file: Path) -> tuple[Document | None, str]:
+    """The Document read from `file`, or None and the reason it was skipped."""
+    suffix = file.suffix.lower()
+    fmt = FORMATS.get(suffix)
+    if fmt is None:
+        return None, f"unsupported ({suffix or 'no extension'})"
+    try:
+        if fmt == "pdf":
+            text, encoding = _read_pdf(file), None
+        else:
+            raw = file.read_bytes()
+            decoded = _decode(raw, rel)
+            if decoded is None:
+                return None, "binary"
+            text, encoding = decoded
+            if fmt == "html":
+                text = html_to_text(text)
+    except _PdfUnavailable:
+        return None, "install chunkopt[pdf]"
+    except Exception as exc:  # a damaged PDF, a permission error: skip the file, say why
+        return None, f"unreadable ({type(exc).__name__}: {exc})"
+    if not text.strip():
+        return None, "empty"
+    metadata: dict[str, Any] = {"path": str(file.absolute()), "format": fmt}
+    if encoding:
+        metadata["encoding"] = encoding
+    return Document(rel, text, MappingProxyType(metadata)), ""
+
+
+def _decode(raw: bytes, rel: str) -> tuple[str, str] | None:
+    """Text and encoding name of a file's bytes, or None when it looks binary.
+
+    Line endings are left as they are, so offsets match the file. UTF-8 (a BOM dropped) and
+    BOM-marked UTF-16 are read silently; anything else falls back to cp1252, then latin-1,
+    with a warning, since the characters may then be wrong.
+    """
+    if raw.startswith(b"\xef\xbb\xbf"):
+        return raw[3:].decode("utf-8", errors="replace"), "utf-8-sig"
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return raw.decode("utf-16"), "utf-16"
+    if b"\x00" in raw[:BINARY_SNIFF_BYTES]:
+        return None
+    try:
+        return raw.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    for encoding in ("cp1252", "latin-1"):
+        try:
+            text = raw.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        warnings.warn(f"{rel} is not valid UTF-8; read it as {encoding}", stacklevel=4)
+        return text, encoding
+    raise AssertionError("latin-1 decodes any bytes")
+
+
+class _PdfUnavailable(Exception):
+    pass
+
+
+def _read_pdf(file: Path) -> str:
+    try:
+        from pypdf import PdfReader
+    except ImportError as exc:
+        raise _PdfUnavailable from exc
+    reader = PdfReader(file)
+    return "\n\n".join((page.extract_text() or "").strip() for page in reader.pages)
+
+
+# ---- HTML to text -------------------------------------------------------------------------
+
+_DROP = ("script", "style", "noscript", "template", "head", "title", "svg", "iframe", "object", "canvas", "meta")
+_PARAGRAPH = frozenset("p h1 h2 h3 h4 h5 h6 pre blockquote table ul ol dl figure hr address fieldset form".split())
+_LINE = frozenset(
+    "div li tr dt dd section article header footer nav aside main figcaption caption details summary br".split()
+)
+_SPACE = re.compile(r"\s+")
+
+
+def html_to_text(markup: str) -> str:
+    """The visible text of an HTML page, with blocks on their own lines and paragraphs separated by a blank line.
+
+    The title is kept as the first paragraph; scripts, styles, the rest of the head, comments
+    and elements marked `hidden` are dropped. Whitespace is collapsed except inside <pre>.
+    """
+    soup = BeautifulSoup(markup, "html.parser")
+    title = soup.find("title")
+    title_text = _SPACE.sub(" ", title.get_text()).strip() if title is not None else ""
+    for tag in soup.find_all(_DROP):
+        tag.decompose()
+    for tag in soup.find_all(attrs={"hidden": True}):
+        tag.decompose()
+    out = _TextWriter()
+    if title_text:
+        out.text(title_text)
+        out.newlines(2)
+    stack: list[tuple[Any, bool]] = [(soup, False)]  # (node, leaving); iterative, so deep pages cannot overflow
+    pre_depth = 0
+    while stack:
+        node, leaving = stack.pop()
+        if isinstance(node, Tag):
+            breaks = 2 if node.name in _PARAGRAPH else 1 if node.name in _LINE else 0
+            if leaving:
+                pre_depth -= node.name == "pre"
+                out.newlines(breaks)
+                continue
+            out.newlines(breaks)
+            if node.name in ("td", "th"):
+                out.text(" ")
+            pre_depth += node.name == "pre"
+            stack.append((node, True))
+            stack.extend((child, False) for child in reversed(node.contents))
+        elif isinstance(node, NavigableString) and not isinstance(
+            node, (Comment, Declaration, Doctype, ProcessingInstruction)
+        ):
+            out.text(str(node), keep_whitespace=pre_depth > 0)
+    return out.result()
+
+
+class _TextWriter:
+    """Accumulates text, turning requested line breaks into at most two newlines between blocks."""
+
+    def __init__(self) -> None:
+        self.parts: list[str] = []
+        self.pending = 0  # newlines owed before the next text
+        self.at_line_start = True
+
+    def newlines(self, n: int) -> None:
+        self.pending = max(self.pending, n)
+
+    def text(self, s: str, keep_whitespace: bool = False) -> None:
+        if not keep_whitespace:
+            s = _SPACE.sub(" ", s)
+            if self.at_line_start or self.pending:
+                s = s.lstrip()
+        if not s:
+            return
+        if self.pending and self.parts:
+            if self.parts[-1].endswith(" "):
+                self.parts[-1] = self.parts[-1].rstrip(" ")
+            self.parts.append("\n" * self.pending)
+        elif not keep_whitespace and self.parts and self.parts[-1].endswith(" ") and s.startswith(" "):
+            s = s[1:]
+        self.pending = 0
+        self.parts.append(s)
+        self.at_line_start = s.endswith("\n")
+
+    def result(self) -> str:
+        text = "".join(self.parts)
+        text = re.sub(r"[ \t]+\n", "\n", text)
+        return text.strip()

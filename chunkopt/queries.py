@@ -1,8 +1,29 @@
-"""Query sets: queries with the reference spans that answer them."""
+"""Query sets: queries with the reference spans that answer them.
+
+The file format is JSON Lines, one query a line (blank lines allowed):
+
+    {"id": "q1", "query": "How are late fees capped?", "references": [{"doc": "a.md", "start": 10, "end": 120}]}
+
+`doc` is a document id (the path relative to the corpus folder). A reference gives either
+`start`/`end` (character offsets into the document's text, end exclusive) or `text`, which is
+located in the document: exactly first, then ignoring differences in whitespace, and mapped
+back to the document's own offsets. A `text` found more than once is an error (give offsets
+instead), because silently picking one could score the wrong passage. A missing `id` becomes
+"line-N". Every problem is a QueryFileError naming the file and line.
+"""
 
 from __future__ import annotations
 
+import difflib
+import hashlib
+import json
+import os
+import re
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from chunkopt.corpus import Corpus
 
 
 @dataclass(frozen=True)
@@ -19,3 +40,155 @@ class Query:
     id: str
     query: str
     references: tuple[Reference, ...]
+
+
+class QueryFileError(ValueError):
+    """A query file cannot be read: the message names the file, the line and what is wrong."""
+
+
+def load_queries(path: str | os.PathLike[str], corpus: Corpus) -> list[Query]:
+    """Read a JSON Lines query file, checking every reference against `corpus`."""
+    path = Path(path)
+    if not path.is_file():
+        raise QueryFileError(f"query file {str(path)!r} does not exist")
+    queries: list[Query] = []
+    first_line: dict[str, int] = {}
+    with open(path, encoding="utf-8-sig", newline="") as f:
+        for line_no, line in enumerate(f, start=1):
+            if not line.strip():
+                continue
+            where = f"{path}, line {line_no}"
+            query = _parse_line(line, where, line_no, corpus)
+            if query.id in first_line:
+                raise QueryFileError(f"{where}: duplicate id {query.id!r} (first used on line {first_line[query.id]})")
+            first_line[query.id] = line_no
+            queries.append(query)
+    if not queries:
+        raise QueryFileError(f"{path}: no queries (expected one JSON object a line)")
+    return queries
+
+
+def save_queries(queries: list[Query], path: str | os.PathLike[str]) -> None:
+    """Write queries as JSON Lines with start/end offsets, UTF-8, one query a line."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", encoding="utf-8", newline="\n") as f:
+        for query in queries:
+            f.write(json.dumps(query_to_dict(query), ensure_ascii=False) + "\n")
+
+
+def query_to_dict(query: Query) -> dict[str, Any]:
+    """The JSON form of one query, as written by save_queries."""
+    return {
+        "id": query.id,
+        "query": query.query,
+        "references": [{"doc": r.doc, "start": r.start, "end": r.end} for r in query.references],
+    }
+
+
+def queries_hash(queries: list[Query]) -> str:
+    """SHA-256 (hex) of the queries in a canonical JSON form: what a tuned config records."""
+    records = [query_to_dict(q) for q in queries]
+    canonical = json.dumps(records, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+# ---- parsing one line ---------------------------------------------------------------------
+
+
+def _parse_line(line: str, where: str, line_no: int, corpus: Corpus) -> Query:
+    try:
+        obj = json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise QueryFileError(f"{where}: not valid JSON ({exc.msg} at column {exc.colno})") from None
+    if not isinstance(obj, dict):
+        raise QueryFileError(f"{where}: expected a JSON object with id, query and references, got {type(obj).__name__}")
+    qid = obj.get("id", f"line-{line_no}")
+    if isinstance(qid, bool) or not isinstance(qid, (str, int)) or str(qid).strip() == "":
+        raise QueryFileError(f"{where}: id must be a non-empty string or an integer, got {qid!r}")
+    text = obj.get("query")
+    if not isinstance(text, str) or not text.strip():
+        raise QueryFileError(f"{where}: query must be a non-empty string, got {text!r}")
+    refs = obj.get("references")
+    if not isinstance(refs, list) or not refs:
+        raise QueryFileError(
+            f"{where}: references must be a non-empty list of {{doc, start, end}} or {{doc, text}}, got {refs!r}"
+        )
+    references = tuple(_parse_reference(ref, f"{where}, reference {i + 1}", corpus) for i, ref in enumerate(refs))
+    return Query(str(qid), text, references)
+
+
+def _parse_reference(ref: Any, where: str, corpus: Corpus) -> Reference:
+    if not isinstance(ref, dict):
+        raise QueryFileError(f"{where}: expected an object {{doc, start, end}} or {{doc, text}}, got {ref!r}")
+    doc_id = ref.get("doc")
+    if not isinstance(doc_id, str) or not doc_id:
+        raise QueryFileError(
+            f"{where}: doc must be a document id (a path relative to the corpus folder), got {doc_id!r}"
+        )
+    if doc_id not in corpus.by_id:
+        raise QueryFileError(f"{where}: document {doc_id!r} is not in the corpus; {_available(doc_id, corpus)}")
+    doc_text = corpus.by_id[doc_id].text
+    has_offsets = "start" in ref or "end" in ref
+    if "text" in ref and not has_offsets:
+        return _locate(ref["text"], doc_id, doc_text, where)
+    for key in ("start", "end"):
+        value = ref.get(key)
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise QueryFileError(f"{where}: {key} must be an integer character offset, got {value!r}")
+    start, end = ref["start"], ref["end"]
+    if not 0 <= start < end <= len(doc_text):
+        raise QueryFileError(
+            f"{where}: start={start}, end={end} is not a range inside {doc_id!r}; "
+            f"need 0 <= start < end <= {len(doc_text)} (the document's length in characters)"
+        )
+    if "text" in ref and doc_text[start:end] != ref["text"]:
+        actual = _preview(doc_text[start:end])
+        raise QueryFileError(f"{where}: text does not equal {doc_id!r}[{start}:{end}] = {actual}")
+    return Reference(doc_id, start, end)
+
+
+def _locate(text: Any, doc_id: str, doc_text: str, where: str) -> Reference:
+    """The reference whose characters are `text`: an exact match, else one ignoring whitespace."""
+    if not isinstance(text, str) or not text.strip():
+        raise QueryFileError(f"{where}: text must be a non-empty string, got {text!r}")
+    starts = _exact_matches(text, doc_text)
+    length = len(text)
+    if not starts:
+        pattern = r"\s+".join(re.escape(word) for word in text.split())
+        matches = [(m.start(), m.end()) for m in re.finditer(pattern, doc_text)]
+        starts = [s for s, _ in matches]
+        if not matches:
+            raise QueryFileError(
+                f"{where}: text {_preview(text)} is not in {doc_id!r}, neither exactly nor ignoring whitespace"
+            )
+        length = matches[0][1] - matches[0][0]
+    if len(starts) > 1:
+        shown = ", ".join(str(s) for s in starts[:5])
+        raise QueryFileError(
+            f"{where}: text {_preview(text)} occurs {len(starts)} times in {doc_id!r} (at characters {shown}"
+            f"{', ...' if len(starts) > 5 else ''}); give start and end to say which"
+        )
+    return Reference(doc_id, starts[0], starts[0] + length)
+
+
+def _exact_matches(text: str, doc_text: str) -> list[int]:
+    starts = []
+    i = doc_text.find(text)
+    while i != -1:
+        starts.append(i)
+        i = doc_text.find(text, i + 1)
+    return starts
+
+
+def _available(doc_id: str, corpus: Corpus) -> str:
+    ids = [d.id for d in corpus.documents]
+    close = difflib.get_close_matches(doc_id, ids, n=1)
+    hint = f"did you mean {close[0]!r}? " if close else ""
+    shown = ", ".join(repr(i) for i in ids[:5])
+    more = f" and {len(ids) - 5} more" if len(ids) > 5 else ""
+    return f"{hint}available ids: {shown}{more}"
+
+
+def _preview(text: str, limit: int = 60) -> str:
+    return repr(text if len(text) <= limit else text[:limit] + "...")

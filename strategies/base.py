@@ -63,6 +63,7 @@ class Param:
     maximum: float | None = None  # inclusive
     choices: tuple[Any, ...] | None = None
     nullable: bool = False  # None is a valid value (meaning "not set")
+    unit: str = ""  # what a number counts, e.g. "tokens" or "sentences"; shown in help and used by CLI flags
 
     def describe_valid(self) -> str:
         """A phrase saying what values are valid, for error messages and `chunkopt strategies`."""

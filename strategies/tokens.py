@@ -72,9 +72,13 @@ class Tokenizer:
         return char_of_byte[byte_offsets]
 
 
-@lru_cache(maxsize=None)
 def get_tokenizer(name: str = DEFAULT_ENCODING) -> Tokenizer:
     """The tokenizer called `name` (a tiktoken encoding), loaded once per process."""
+    return _load_tokenizer(name)
+
+
+@lru_cache(maxsize=None)
+def _load_tokenizer(name: str) -> Tokenizer:
     if not isinstance(name, str) or not name:
         raise ParameterError(f"encoding must be the name of a tiktoken encoding, got {name!r}")
     for candidate in (f"{name}_offline", name):

@@ -1,0 +1,106 @@
+"""What a sweep costs: a 48-configuration sweep against one configuration, and the default sweep.
+
+Each measurement runs in a fresh Python process (so no cache carries over between them) and is
+repeated; the table shows medians. Work shared between configurations (tokenising documents,
+sentence splitting, sentence embeddings) is paid once by the sweep and once by a single run, so
+the ratio shows how much sharing saves compared with 48 separate runs.
+
+    python bench/sweep_cost.py              # bundled corpus, and the Chroma corpora if ../shared is there
+    python bench/sweep_cost.py --repeats 5
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMA = ROOT.parent / "shared" / "benchmarks" / "chroma"
+SIZES_48 = [128, 192, 256, 384, 512, 1024]
+GRID_48 = [
+    {"strategy": "fixed", "chunk_size": SIZES_48, "overlap": [0, "15%"]},
+    {"strategy": "recursive", "chunk_size": SIZES_48, "overlap": [0, "15%"]},
+    {"strategy": "sentence", "chunk_size": SIZES_48, "overlap": [0, 1]},
+    {"strategy": "semantic", "max_tokens": SIZES_48, "breakpoint": ["percentile", "interquartile"]},
+]
+SINGLES = [
+    {"strategy": "fixed", "chunk_size": 512},
+    {"strategy": "recursive", "chunk_size": 512},
+    {"strategy": "sentence", "chunk_size": 512},
+    {"strategy": "semantic", "max_tokens": 512},
+]
+
+
+def child(docs: str, queries: str, grid_json: str) -> None:
+    """Run one sweep in this (fresh) process and print its wall time, from reading the corpus on."""
+    started = time.perf_counter()
+    from chunkopt.corpus import load_corpus
+    from chunkopt.queries import load_queries
+    from chunkopt.sweep import Sweep
+
+    corpus = load_corpus(docs)
+    grid = json.loads(grid_json) if grid_json != "default" else None
+    sweep = Sweep(grid).fit(corpus, load_queries(queries, corpus))
+    print(json.dumps({"seconds": time.perf_counter() - started, "configurations": len(sweep.results_)}))
+
+
+def run(docs: Path, queries: Path, grid: object, repeats: int) -> tuple[float, int]:
+    times, n = [], 0
+    for _ in range(repeats):
+        out = subprocess.run(
+            [sys.executable, __file__, "--child", str(docs), str(queries), json.dumps(grid) if grid else "default"],
+            check=True, capture_output=True, text=True, cwd=ROOT,
+        ).stdout
+        result = json.loads(out.strip().splitlines()[-1])
+        times.append(result["seconds"])
+        n = result["configurations"]
+    return statistics.median(times), n
+
+
+def measure(name: str, docs: Path, queries: Path, repeats: int) -> list[str]:
+    lines = []
+    single_times = {}
+    for single in SINGLES:
+        seconds, _ = run(docs, queries, [single], repeats)
+        single_times[single["strategy"]] = seconds
+    mean_single = statistics.mean(single_times.values())
+    sweep48, n48 = run(docs, queries, GRID_48, repeats)
+    default, n_default = run(docs, queries, None, repeats)
+    singles = ", ".join(f"{k} {v:.2f} s" for k, v in single_times.items())
+    lines.append(f"{name}: single configuration at 512 tokens (median of {repeats}): {singles}; mean {mean_single:.2f} s")
+    lines.append(f"{name}: {n48}-configuration sweep {sweep48:.2f} s = {sweep48 / mean_single:.1f}x the mean single "
+                 f"configuration ({sweep48 / (n48 * mean_single):.2f}x the cost of {n48} separate runs)")
+    lines.append(f"{name}: default sweep ({n_default} configurations) {default:.2f} s wall")
+    return lines
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        child(*args.child)
+        return
+    lines = measure("bundled corpus", ROOT / "corpora" / "docs", ROOT / "corpora" / "queries.jsonl", args.repeats)
+    for line in lines:
+        print(line, flush=True)
+    if CHROMA.is_dir():
+        from chunkopt.chroma import import_chroma
+
+        with tempfile.TemporaryDirectory() as tmp:
+            import_chroma(CHROMA, tmp)
+            for line in measure("Chroma corpora", Path(tmp) / "corpus", Path(tmp) / "queries.jsonl", args.repeats):
+                print(line, flush=True)
+    else:
+        print(f"(skipped the Chroma corpora: {CHROMA} not found)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,121 @@
+"""The tuned configuration: the JSON a sweep exports and a pipeline loads back to chunk new documents.
+
+The file records what to build (strategy, parameters, tokenizer) and the evidence for it (the
+winner's metrics, the retriever and budget it was measured with, a fingerprint of the corpus
+and a hash of the queries), so a team can tell later whether the tuning still applies.
+Its JSON Schema is `chunkopt/tuned_config.schema.json`.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Mapping
+
+import chunkopt
+import strategies
+from strategies.base import ParameterError, Strategy
+
+SCHEMA_VERSION = 1
+SCHEMA_PATH = Path(__file__).with_name("tuned_config.schema.json")
+FIELDS = (
+    "schema_version",
+    "chunkopt_version",
+    "created",
+    "strategy",
+    "params",
+    "tokenizer",
+    "retriever",
+    "budget",
+    "objective",
+    "constraints",
+    "metrics",
+    "corpus",
+    "queries",
+)
+
+
+class ConfigError(ValueError):
+    """A tuned configuration file that cannot be loaded, with the reason and the file."""
+
+
+def tuned_config(sweep: Any, corpus: Any, queries: Any) -> dict[str, Any]:
+    """The tuned configuration of a fitted Sweep, as a JSON-ready dict."""
+    from chunkopt.queries import queries_hash
+
+    if sweep.best_config_ is None:
+        raise ConfigError("the sweep found no configuration that meets its constraints; there is nothing to export")
+    best = sweep.best_row_
+    params = dict(sweep.best_config_["params"])
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "chunkopt_version": chunkopt.__version__,
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "strategy": sweep.best_config_["strategy"],
+        "params": params,
+        "tokenizer": params.get("encoding", sweep.encoding),
+        "retriever": sweep.retriever,
+        "budget": sweep.budget,
+        "objective": sweep.objective,
+        "constraints": sweep.constraints.as_dict(),
+        "metrics": {k: v for k, v in best.items() if isinstance(v, (int, float)) and not isinstance(v, bool) and k not in ("top_k", "token_budget", "rank")},
+        "corpus": {"n_documents": len(corpus), "files": corpus.fingerprint()},
+        "queries": {"n_queries": len(queries), "sha256": queries_hash(queries)},
+    }
+
+
+def save_config(config: Mapping[str, Any], path: str | Path) -> None:
+    """Write a tuned configuration (validated against the schema first)."""
+    validate_config(config, source=str(path))
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(config, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+def read_config(path: str | Path) -> dict[str, Any]:
+    """The tuned configuration stored at `path`, checked against the schema version and fields."""
+    path = Path(path)
+    try:
+        config = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as err:
+        raise ConfigError(f"cannot read tuned configuration {path}: {err.strerror}") from None
+    except json.JSONDecodeError as err:
+        raise ConfigError(f"{path} is not valid JSON (line {err.lineno}: {err.msg})") from None
+    validate_config(config, source=str(path))
+    return config
+
+
+def load_config(path: str | Path) -> Strategy:
+    """The chunker a tuned configuration describes: `load_config("tuned.json").chunk(text)`."""
+    config = read_config(path)
+    try:
+        return strategies.get(config["strategy"], **config["params"])
+    except ParameterError as err:
+        raise ConfigError(f"{path}: {err}") from None
+
+
+def validate_config(config: Any, source: str = "configuration") -> None:
+    """Raise ConfigError unless `config` is a tuned configuration this chunkopt can read."""
+    if not isinstance(config, dict):
+        raise ConfigError(f"{source}: a tuned configuration is a JSON object, got {type(config).__name__}")
+    version = config.get("schema_version")
+    if isinstance(version, int) and not isinstance(version, bool) and version > SCHEMA_VERSION:
+        raise ConfigError(
+            f"{source} was written with schema_version {version} by a newer chunkopt "
+            f"({config.get('chunkopt_version', 'unknown version')}); this chunkopt {chunkopt.__version__} "
+            f"reads schema_version {SCHEMA_VERSION}. Upgrade chunkopt to load it."
+        )
+    unknown = sorted(set(config) - set(FIELDS))
+    if unknown:
+        raise ConfigError(f"{source}: unknown field {unknown[0]!r}; a tuned configuration has the fields {', '.join(FIELDS)}")
+    import jsonschema  # noqa: PLC0415 (only needed here)
+
+    errors = sorted(jsonschema.Draft202012Validator(_schema()).iter_errors(config), key=lambda e: list(e.path))
+    if errors:
+        where = "/".join(str(p) for p in errors[0].absolute_path) or "(top level)"
+        raise ConfigError(f"{source}: {where}: {errors[0].message}")
+
+
+def _schema() -> dict[str, Any]:
+    return json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))

@@ -1,0 +1,183 @@
+"""Many configurations → ranked results and the best chunker, in the manner of GridSearchCV.
+
+    sweep = Sweep(grid, retriever="bm25", token_budget=1000).fit(corpus, queries)
+    sweep.results_        # one plain dict per configuration, every metric and cost
+    sweep.best_config_    # {"strategy": ..., "params": {...}}
+    sweep.best_chunker_   # a ready chunker
+
+Work shared between configurations is done once per process: each document's tokens, sentence
+splits and sentence embeddings are cached by the strategies, so a 48-configuration sweep costs
+far less than 48 single runs. With a checkpoint folder, every finished configuration is appended
+to a JSON Lines journal as it completes, and a rerun with the same corpus, queries and
+evaluation settings skips the configurations already there.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
+
+from joblib import Parallel, delayed
+
+import chunkopt
+from chunkopt.corpus import Corpus
+from chunkopt.evaluate import evaluate
+from chunkopt.grid import Configuration, default_grid, expand
+from chunkopt.queries import Query, queries_hash
+from chunkopt.selection import Constraints, check_objective, pareto_front, rank
+from strategies.base import ParameterError, Strategy
+from strategies.tokens import DEFAULT_ENCODING
+
+ProgressCallback = Callable[[Mapping[str, Any], int, int], None]
+
+
+class Sweep:
+    """Grid search over chunking configurations, scored by `chunkopt.evaluate`."""
+
+    def __init__(
+        self,
+        grid: Iterable[Mapping[str, Any]] | None = None,
+        *,
+        retriever: str = "tfidf",
+        top_k: int | None = None,
+        token_budget: int | None = None,
+        objective: str = "iou",
+        constraints: Constraints | None = None,
+        encoding: str = DEFAULT_ENCODING,
+        n_jobs: int = 1,
+        checkpoint_dir: str | Path | None = None,
+    ) -> None:
+        if top_k is not None and token_budget is not None:
+            raise ParameterError("give top_k or token_budget, not both")
+        if top_k is None and token_budget is None:
+            token_budget = 1000
+        if not isinstance(n_jobs, int) or isinstance(n_jobs, bool) or n_jobs == 0 or n_jobs < -1:
+            raise ParameterError(f"n_jobs must be a positive number of processes or -1 for all cores, got {n_jobs!r}")
+        self.grid = list(grid) if grid is not None else default_grid()
+        self.retriever = retriever
+        self.top_k = top_k
+        self.token_budget = token_budget
+        self.objective = check_objective(objective)
+        self.constraints = constraints or Constraints()
+        self.encoding = encoding
+        self.n_jobs = n_jobs
+        self.checkpoint_dir = Path(checkpoint_dir) if checkpoint_dir is not None else None
+        self.configurations = expand(self.grid, encoding)  # validates the whole grid before any work
+
+    @property
+    def budget(self) -> dict[str, int | None]:
+        return {"top_k": self.top_k, "token_budget": self.token_budget}
+
+    def context_key(self, corpus: Corpus, queries: Sequence[Query]) -> str:
+        """What makes two sweeps' results comparable: same documents, queries and evaluation."""
+        context = {
+            "corpus": corpus.fingerprint(),
+            "queries": queries_hash(queries),
+            "retriever": self.retriever,
+            **self.budget,
+            "chunkopt": chunkopt.__version__,
+        }
+        return hashlib.sha256(json.dumps(context, sort_keys=True).encode()).hexdigest()
+
+    def checkpoint_path(self, corpus: Corpus, queries: Sequence[Query]) -> Path | None:
+        if self.checkpoint_dir is None:
+            return None
+        return self.checkpoint_dir / f"sweep-{self.context_key(corpus, queries)[:16]}.jsonl"
+
+    def fit(self, corpus: Corpus, queries: Sequence[Query], progress: ProgressCallback | None = None) -> Sweep:
+        """Evaluate every configuration (resuming from the checkpoint), then rank and select."""
+        journal = self.checkpoint_path(corpus, queries)
+        finished = _read_journal(journal)
+        todo = [c for c in self.configurations if c.key not in finished]
+        total, done = len(self.configurations), len(self.configurations) - len(todo)
+        self.resumed_ = done
+        for row in self._evaluate_all(todo, corpus, queries):
+            finished[row["config_key"]] = row
+            if journal is not None:
+                _append(journal, row)
+            done += 1
+            if progress is not None:
+                progress(row, done, total)
+        rows = [finished[c.key] for c in self.configurations]
+        self._select(rows)
+        self.checkpoint_ = journal
+        return self
+
+    def _evaluate_all(self, todo: list[Configuration], corpus: Corpus, queries: Sequence[Query]) -> Iterator[dict]:
+        settings = {"retriever": self.retriever, **self.budget}
+        if self.n_jobs == 1 or len(todo) <= 1:
+            return (_evaluate_one(c, corpus, queries, settings) for c in todo)
+        # Unordered, so each result is journaled the moment it exists.
+        parallel = Parallel(n_jobs=self.n_jobs, return_as="generator_unordered")
+        return parallel(delayed(_evaluate_one)(c, corpus, queries, settings) for c in todo)
+
+    def _select(self, rows: list[dict]) -> None:
+        order = rank(rows, self.objective, self.constraints)
+        pareto = pareto_front(rows, self.objective)
+        self.results_ = []
+        for position, i in enumerate(order, start=1):
+            violations = self.constraints.violations(rows[i])
+            self.results_.append(
+                {**rows[i], "rank": position, "feasible": not violations, "violations": violations, "pareto": pareto[i]}
+            )
+        best = self.results_[0]
+        if not best["feasible"]:
+            self.best_config_ = None
+            self.best_chunker_ = None
+            self.best_score_ = None
+            return
+        self.best_config_ = {"strategy": best["strategy"], "params": best["params"]}
+        self.best_chunker_: Strategy | None = Configuration(best["strategy"], best["params"]).build()
+        self.best_score_ = best[self.objective]
+        self.best_row_ = best
+
+    def explain(self) -> str:
+        """One line naming the winner and why it won."""
+        if self.best_config_ is None:
+            closest = self.results_[0]
+            return (
+                "no configuration satisfies the constraints "
+                f"({', '.join(f'{k}={v:g}' for k, v in self.constraints.as_dict().items())}); "
+                f"closest: {closest['label']} ({'; '.join(closest['violations'])})"
+            )
+        best = self.best_row_
+        why = f"highest {self.objective} ({best[self.objective]:.4f})"
+        ties = [r for r in self.results_[1:] if r["feasible"] and round(r[self.objective], 4) == round(best[self.objective], 4)]
+        if ties:
+            why += f", tied with {len(ties)} other(s) and cheaper ({best['tokens_per_query']:.0f} tokens per query, {best['n_chunks']} chunks)"
+        if self.constraints.as_dict():
+            excluded = sum(not r["feasible"] for r in self.results_)
+            why += f" among {len(self.results_) - excluded} configurations meeting the constraints"
+        return f"best: {best['label']}: {why}"
+
+
+def _evaluate_one(config: Configuration, corpus: Corpus, queries: Sequence[Query], settings: dict) -> dict:
+    result = evaluate(corpus, queries, config.build(), **settings)
+    return {"config_key": config.key, "label": config.label(), **result.to_row()}
+
+
+def _read_journal(path: Path | None) -> dict[str, dict]:
+    """Finished rows from an earlier, interrupted run; a torn last line (a crash mid-write) is dropped."""
+    if path is None or not path.exists():
+        return {}
+    rows = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        if isinstance(row, dict) and "config_key" in row:
+            rows[row["config_key"]] = row
+    return rows
+
+
+def _append(path: Path, row: Mapping[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a+", encoding="utf-8") as f:
+        if f.tell() > 0:
+            f.seek(f.tell() - 1)
+            if f.read(1) != "\n":  # a torn line from a crash: end it so this row stays readable
+                f.write("\n")
+        f.write(json.dumps(row, sort_keys=True) + "\n")

@@ -1,0 +1,150 @@
+"""The command line, driven through click's CliRunner: output, files and exit codes."""
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from chunkopt.cli import main
+from chunkopt.config import read_config
+
+DOCS = {
+    "bread.md": "# Bread\n\nSourdough bread needs a lively starter fed with flour and water every day.\n\n"
+    "Bake the loaf in a hot Dutch oven so the crust blisters and the crumb opens up.\n",
+    "stars.md": "# Stars\n\nA red giant is a dying star that has exhausted the hydrogen in its core.\n\n"
+    "Neutron stars spin rapidly and emit beams of radio waves that we observe as pulsars.\n",
+    "notes/tax.txt": "Quarterly estimated taxes are due in April, June, September and January.\n\n"
+    "Late payments accrue interest and a penalty on the unpaid balance.\n",
+}
+QUERIES = [
+    ("q1", "feeding a sourdough starter", "bread.md", "Sourdough bread needs a lively starter fed with flour and water every day."),
+    ("q2", "what are pulsars", "stars.md", "Neutron stars spin rapidly and emit beams of radio waves that we observe as pulsars."),
+    ("q3", "estimated tax deadlines", "notes/tax.txt", "Quarterly estimated taxes are due in April, June, September and January."),
+]
+
+
+@pytest.fixture
+def workspace(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    docs = tmp_path / "docs"
+    for name, text in DOCS.items():
+        (docs / name).parent.mkdir(parents=True, exist_ok=True)
+        (docs / name).write_text(text, encoding="utf-8")
+    with (tmp_path / "queries.jsonl").open("w") as f:
+        for qid, query, doc, passage in QUERIES:
+            start = DOCS[doc].index(passage)
+            f.write(json.dumps({"id": qid, "query": query, "references": [{"doc": doc, "start": start, "end": start + len(passage)}]}) + "\n")
+    return tmp_path
+
+
+def sweep(*extra):
+    args = ["sweep", "docs", "--queries", "queries.jsonl", "--strategy", "fixed", "--strategy", "recursive",
+            "--chunk-size", "16,64", "--overlap", "0", *extra]
+    return CliRunner().invoke(main, args)
+
+
+def test_sweep_writes_tuned_config_results_and_report(workspace):
+    result = sweep("--out", "tuned.json", "--results", "results.jsonl", "--report", "report.html")
+    assert result.exit_code == 0, result.output
+    assert "best: " in result.output
+    config = read_config(workspace / "tuned.json")
+    assert config["strategy"] in ("fixed", "recursive")
+    assert set(config["corpus"]["files"]) == set(DOCS)
+    rows = [json.loads(line) for line in (workspace / "results.jsonl").read_text().splitlines()]
+    assert len(rows) == 4 and {"strategy", "params", "iou", "recall", "query_ms_p95"} <= set(rows[0])
+    html = (workspace / "report.html").read_text()
+    assert "<svg" in html and "http://" not in html.replace("http://www.w3.org/2000/svg", "")
+
+
+def test_results_as_csv(workspace):
+    assert sweep("--results", "results.csv").exit_code == 0
+    header = (workspace / "results.csv").read_text().splitlines()[0]
+    assert header.startswith("rank,strategy,params,iou,recall")
+
+
+def test_tuned_config_chunks_like_the_winner(workspace):
+    assert sweep("--out", "tuned.json").exit_code == 0
+    result = CliRunner().invoke(main, ["chunk", "docs", "--config", "tuned.json"])
+    assert result.exit_code == 0
+    chunks = [json.loads(line) for line in result.stdout.splitlines()]
+    for c in chunks:
+        assert DOCS[c["doc_id"]][c["start"]:c["end"]] == c["text"]
+    assert {c["doc_id"] for c in chunks} == set(DOCS)
+
+
+def test_rerun_resumes_from_the_checkpoint(workspace):
+    assert sweep().exit_code == 0
+    again = sweep()
+    assert again.exit_code == 0
+    assert "4 resumed" in again.output
+
+
+def test_impossible_constraint_exits_1(workspace):
+    result = sweep("--max-chunks", "1")
+    assert result.exit_code == 1
+    assert "no configuration satisfies the constraints" in result.output
+
+
+def test_bad_chunk_size_is_a_usage_error(workspace):
+    result = sweep("--chunk-size", "0")
+    assert result.exit_code == 2
+    assert "chunk_size must be an integer >= 1, got 0" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_non_numeric_chunk_size_is_a_usage_error(workspace):
+    result = sweep("--chunk-size", "big")
+    assert result.exit_code == 2
+    assert "expected comma-separated integers" in result.output
+
+
+def test_unknown_strategy_is_a_usage_error(workspace):
+    result = CliRunner().invoke(main, ["sweep", "docs", "--queries", "queries.jsonl", "--strategy", "nope"])
+    assert result.exit_code == 2
+    assert "unknown strategy 'nope'; available strategies:" in result.output
+
+
+def test_missing_docs_folder_is_a_usage_error(workspace):
+    result = CliRunner().invoke(main, ["sweep", "absent"])
+    assert result.exit_code == 2
+    assert "absent" in result.output
+
+
+def test_unknown_objective_is_a_usage_error(workspace):
+    result = sweep("--objective", "speed")
+    assert result.exit_code == 2
+    assert "objective must be one of" in result.output
+
+
+def test_top_k_with_token_budget_is_a_usage_error(workspace):
+    result = sweep("--top-k", "3", "--token-budget", "100")
+    assert result.exit_code == 2
+
+
+def test_chunk_with_a_newer_config_fails_clearly(workspace):
+    (workspace / "new.json").write_text(json.dumps({"schema_version": 9, "strategy": "fixed", "params": {}}))
+    result = CliRunner().invoke(main, ["chunk", "docs", "--config", "new.json"])
+    assert result.exit_code == 2
+    assert "newer chunkopt" in result.output
+
+
+def test_strategies_lists_each_with_its_parameters():
+    result = CliRunner().invoke(main, ["strategies"])
+    assert result.exit_code == 0
+    for name in ("fixed", "recursive", "sentence", "semantic"):
+        assert f"\n{name}: " in "\n" + result.output
+    assert "  chunk_size (default 512 tokens" in result.output
+
+
+@pytest.mark.parametrize("command", [[], ["sweep"], ["chunk"], ["strategies"], ["import-chroma"], ["queries"]])
+def test_every_help_shows_an_example(command):
+    result = CliRunner().invoke(main, [*command, "--help"])
+    assert result.exit_code == 0
+    assert "Example" in result.output
+
+
+def test_queries_are_generated_reproducibly(workspace):
+    first = CliRunner().invoke(main, ["queries", "docs", "--n", "3", "--seed", "4"])
+    second = CliRunner().invoke(main, ["queries", "docs", "--n", "3", "--seed", "4"])
+    assert first.exit_code == 0 and first.stdout == second.stdout
+    assert all(json.loads(line)["references"] for line in first.stdout.splitlines())

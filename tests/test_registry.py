@@ -1,0 +1,105 @@
+"""Third-party strategies join the registry through `register()` or the `chunkopt.strategies` entry points."""
+
+import sys
+import textwrap
+
+import pytest
+
+import strategies
+from strategies import Param, ParameterError, Span, Strategy
+
+PLUGIN_MODULE = "chunkopt_halves_plugin"
+
+PLUGIN_SOURCE = '''
+from strategies import Param, Span, Strategy, get_tokenizer
+
+
+class HalvesChunker(Strategy):
+    """Cuts a text into two halves of characters (a toy third-party strategy)."""
+
+    name = "halves"
+    schema = (Param("chunk_size", int, 512, "most tokens in a chunk", minimum=1, unit="tokens"),)
+
+    def split(self, text):
+        mid, count = len(text) // 2, get_tokenizer().count
+        return [Span(a, b, count(text[a:b])) for a, b in ((0, mid), (mid, len(text))) if b > a]
+
+
+class NotAStrategy:
+    pass
+'''
+
+
+class Halves(Strategy):
+    name = "halves"
+    schema = (Param("chunk_size", int, 512, "most tokens in a chunk", minimum=1, unit="tokens"),)
+
+    def split(self, text):
+        mid = len(text) // 2
+        return [Span(0, mid, mid), Span(mid, len(text), len(text) - mid)]
+
+
+@pytest.fixture
+def registry(monkeypatch):
+    """A registry with nothing registered at run time, restored after the test."""
+    monkeypatch.setattr(strategies, "_registered", {})
+    return strategies
+
+
+@pytest.fixture
+def installed_plugin(tmp_path, monkeypatch):
+    """A distribution on sys.path that declares entry points in group chunkopt.strategies."""
+    (tmp_path / f"{PLUGIN_MODULE}.py").write_text(PLUGIN_SOURCE)
+    dist_info = tmp_path / f"{PLUGIN_MODULE}-1.0.dist-info"
+    dist_info.mkdir()
+    (dist_info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {PLUGIN_MODULE}\nVersion: 1.0\n")
+    (dist_info / "entry_points.txt").write_text(
+        textwrap.dedent(
+            f"""\
+            [chunkopt.strategies]
+            halves = {PLUGIN_MODULE}:HalvesChunker
+            broken = {PLUGIN_MODULE}:NotAStrategy
+            """
+        )
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    yield
+    sys.modules.pop(PLUGIN_MODULE, None)
+
+
+def test_builtins_are_available():
+    assert {"fixed", "recursive", "sentence", "semantic"} <= set(strategies.available())
+
+
+def test_registered_strategy_is_listed_and_built(registry):
+    registry.register("halves", Halves)
+    assert "halves" in registry.available()
+    chunker = registry.get("halves", chunk_size=64)
+    assert isinstance(chunker, Halves) and chunker.params == {"chunk_size": 64}
+    assert [c.text for c in chunker.chunk("abcdef")] == ["abc", "def"]
+
+
+def test_registering_a_class_that_is_not_a_strategy_is_a_type_error(registry):
+    with pytest.raises(TypeError, match=r"register\('halves', \.\.\.\) needs a subclass of strategies.Strategy"):
+        registry.register("halves", dict)
+
+
+def test_entry_point_strategy_is_listed_and_built(registry, installed_plugin):
+    assert {"halves", "broken"} <= set(registry.available())
+    chunker = registry.get("halves", chunk_size=64)
+    assert type(chunker).__module__ == PLUGIN_MODULE
+    text = "Plugins chunk like built-ins."
+    assert [(c.text, c.start, c.end) for c in chunker.chunk(text)] == [
+        ("Plugins chunk ", 0, 14),
+        ("like built-ins.", 14, 29),
+    ]
+
+
+def test_entry_point_strategy_validates_its_parameters(registry, installed_plugin):
+    with pytest.raises(ParameterError, match=r"halves: chunk_size must be an integer >= 1, got 0"):
+        registry.get("halves", chunk_size=0)
+
+
+def test_entry_point_that_is_not_a_strategy_is_a_parameter_error(registry, installed_plugin):
+    with pytest.raises(ParameterError, match=r"strategy 'broken' .* is not a subclass of strategies.Strategy"):
+        registry.get("broken")

@@ -1,0 +1,146 @@
+"""Retrievers rank the relevant text first, score as their formulas say, and break ties by position."""
+
+import math
+
+import numpy as np
+import pytest
+
+from chunkopt.retrieval import EmbeddingCache, available_retrievers, get_retriever, top_k
+from strategies.base import ParameterError
+
+TEXTS = [
+    "The stock market fell sharply as investors sold bank shares and bond yields rose.",
+    "Photosynthesis lets green plants turn sunlight, water and carbon dioxide into sugar.",
+    "The football team won the championship final after a penalty shootout.",
+    "Volcanoes erupt when magma rises through cracks in the earth's crust.",
+    "A recipe for bread: flour, water, yeast and salt, kneaded and baked.",
+]
+
+
+def test_available_retrievers_are_the_built_ins():
+    assert available_retrievers() == ["bm25", "lsa", "neural", "tfidf"]
+
+
+@pytest.mark.parametrize("name", ["tfidf", "bm25", "lsa"])
+def test_obviously_relevant_text_ranks_first(name):
+    retriever = get_retriever(name).fit(TEXTS)
+    indices, scores = retriever.search(["how do plants use sunlight and carbon dioxide", "magma and volcanoes"], k=3)
+    assert indices.shape == scores.shape == (2, 3)
+    assert indices[:, 0].tolist() == [1, 3]
+    assert np.all(np.diff(scores, axis=1) <= 0)  # best first
+
+
+def test_bm25_scores_match_the_okapi_formula_by_hand():
+    # N = 3; lengths 2, 3, 1 terms, avgdl = 2; k1 = 1.5, b = 0.75
+    # "cat" is in 2 texts: idf = ln(1 + (3 - 2 + 0.5) / (2 + 0.5)) = ln(1.6)
+    # text 0: tf 1, dl 2: 1 * 2.5 / (1 + 1.5 * (0.25 + 0.75 * 2/2)) = 2.5 / 2.5 = 1
+    # text 1: tf 2, dl 3: 2 * 2.5 / (2 + 1.5 * (0.25 + 0.75 * 3/2)) = 5 / 4.0625
+    # "dog" is in 1 text: idf = ln(1 + 2.5 / 1.5) = ln(8/3); text 1: 1 * 2.5 / (1 + 2.0625)
+    retriever = get_retriever("bm25").fit(["cat sat", "cat cat dog", "bird"])
+    scores = retriever.score(["cat", "cat dog"])
+    cat, dog = math.log(1.6), math.log(8 / 3)
+    assert scores[0] == pytest.approx([cat * 1, cat * 5 / 4.0625, 0], rel=1e-6)
+    assert scores[1] == pytest.approx([cat * 1, cat * 5 / 4.0625 + dog * 2.5 / 3.0625, 0], rel=1e-6)
+
+
+def test_bm25_with_b_zero_ignores_text_length():
+    # b = 0: both texts have tf 1 for "cat", so equal scores whatever their lengths
+    scores = get_retriever("bm25", b=0.0).fit(["cat", "cat and a very long tail of other words"]).score(["cat"])
+    assert scores[0, 0] == pytest.approx(scores[0, 1])
+
+
+def test_tfidf_scores_are_cosine_similarities():
+    scores = get_retriever("tfidf").fit(["red apple", "red apple", "blue sky"]).score(["red apple"])
+    assert scores[0] == pytest.approx([1.0, 1.0, 0.0], abs=1e-6)
+
+
+def test_equal_scores_rank_by_position():
+    retriever = get_retriever("tfidf").fit(["alpha", "beta", "alpha", "gamma"])
+    indices, _ = retriever.search(["alpha", "nothing matches this"], k=4)
+    assert indices.tolist() == [[0, 2, 1, 3], [0, 1, 2, 3]]
+
+
+def test_top_k_breaks_ties_by_lower_index():
+    indices, scores = top_k(np.array([[0.5, 0.9, 0.5, 0.9, 0.1]]), 3)
+    assert indices.tolist() == [[1, 3, 0]]
+    assert scores.tolist() == [[0.9, 0.9, 0.5]]
+
+
+def test_k_larger_than_the_index_returns_every_text():
+    indices, _ = get_retriever("bm25").fit(["one text", "another text"]).search(["text"], k=10)
+    assert indices.shape == (1, 2)
+
+
+def test_index_bytes_of_a_sparse_index_count_data_indices_and_indptr():
+    # "cat sat" and "dog": 3 non-zeros as float32 (12 bytes) and int32 column indices (12),
+    # plus 2 + 1 int32 row pointers (12)
+    assert get_retriever("bm25").fit(["cat sat", "dog"]).index_bytes == 36
+    assert get_retriever("tfidf").fit(["cat sat", "dog"]).index_bytes == 36
+
+
+def test_index_bytes_of_lsa_is_the_dense_chunk_vectors():
+    # 5 texts, min(256, 5 - 1, n_terms - 1) = 4 components, float32
+    assert get_retriever("lsa").fit(TEXTS).index_bytes == 5 * 4 * 4
+
+
+def test_unknown_retriever_lists_the_valid_names():
+    with pytest.raises(ParameterError, match="unknown retriever 'elastic'; available retrievers: bm25, lsa, neural, tfidf"):
+        get_retriever("elastic")
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"k1": 0}, r"bm25: k1 must be a number > 0, got 0"),
+        ({"k1": -1.0}, r"bm25: k1 must be a number >= 0, got -1.0"),
+        ({"b": 1.5}, r"bm25: b must be a number from 0 to 1, got 1.5"),
+        ({"k": 3}, r"bm25: unknown parameter 'k'; valid parameters are k1, b"),
+    ],
+)
+def test_bad_bm25_parameters_are_named(params, message):
+    with pytest.raises(ParameterError, match=message):
+        get_retriever("bm25", **params)
+
+
+def test_lsa_needs_a_positive_number_of_components():
+    with pytest.raises(ParameterError, match=r"lsa: n_components must be an integer >= 1, got 0"):
+        get_retriever("lsa", n_components=0)
+
+
+def test_search_before_fit_is_an_error():
+    with pytest.raises(RuntimeError, match=r"tfidf: call fit\(texts\) before searching"):
+        get_retriever("tfidf").search(["query"], k=1)
+
+
+def test_k_must_be_positive():
+    with pytest.raises(ParameterError, match=r"k must be a positive integer number of chunks, got 0"):
+        get_retriever("tfidf").fit(["text"]).search(["text"], k=0)
+
+
+def test_fit_needs_words():
+    with pytest.raises(ValueError, match=r"bm25: the 2 texts contain no words to index"):
+        get_retriever("bm25").fit(["...", "!"])
+
+
+def test_embedding_cache_encodes_each_distinct_text_once():
+    calls = []
+
+    def encode(texts):
+        calls.append(list(texts))
+        return np.array([[len(t), 1.0] for t in texts])
+
+    cache = EmbeddingCache(encode)
+    first = cache(["a", "bb", "a"])
+    second = cache(["bb", "ccc"])
+    assert calls == [["a", "bb"], ["ccc"]]
+    assert first.tolist() == [[1, 1], [2, 1], [1, 1]]
+    assert second.tolist() == [[2, 1], [3, 1]]
+
+
+def test_neural_retriever_ranks_relevant_text_first():
+    pytest.importorskip("sentence_transformers")
+    pytest.importorskip("strategies.embedders")
+    retriever = get_retriever("neural").fit(TEXTS)
+    indices, _ = retriever.search(["how do plants make food from light", "a game of soccer"], k=2)
+    assert indices[:, 0].tolist() == [1, 2]
+    assert retriever.index_bytes == len(TEXTS) * 384 * 4  # all-MiniLM-L6-v2: 384 float32 dimensions

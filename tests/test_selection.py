@@ -1,0 +1,83 @@
+"""Selection rules: objective first, constraints respected, ties to the cheaper configuration."""
+
+import pytest
+
+from chunkopt.selection import Constraints, pareto_front, rank
+from strategies.base import ParameterError
+
+
+def row(name, iou, tokens=500, chunks=100, recall=0.5, p95=1.0, p50=1.0):
+    return {"label": name, "iou": iou, "recall": recall, "tokens_per_query": tokens, "n_chunks": chunks,
+            "query_ms_p50": p50, "query_ms_p95": p95}
+
+
+def labels(rows, order):
+    return [rows[i]["label"] for i in order]
+
+
+def test_higher_objective_ranks_first():
+    rows = [row("a", 0.1), row("b", 0.3), row("c", 0.2)]
+    assert labels(rows, rank(rows, "iou", Constraints())) == ["b", "c", "a"]
+
+
+def test_any_quality_metric_can_be_the_objective():
+    rows = [row("a", 0.3, recall=0.2), row("b", 0.1, recall=0.9)]
+    assert labels(rows, rank(rows, "recall", Constraints())) == ["b", "a"]
+
+
+def test_tie_goes_to_fewer_tokens_per_query():
+    rows = [row("big", 0.2, tokens=900), row("small", 0.2, tokens=300)]
+    assert labels(rows, rank(rows, "iou", Constraints())) == ["small", "big"]
+
+
+def test_scores_within_the_tolerance_tie():
+    rows = [row("big", 0.20004, tokens=900), row("small", 0.2, tokens=300)]
+    assert labels(rows, rank(rows, "iou", Constraints()))[0] == "small"
+
+
+def test_tie_on_tokens_goes_to_fewer_chunks():
+    rows = [row("many", 0.2, chunks=500), row("few", 0.2, chunks=50)]
+    assert labels(rows, rank(rows, "iou", Constraints())) == ["few", "many"]
+
+
+def test_configurations_breaking_a_constraint_rank_after_those_meeting_it():
+    rows = [row("slow", 0.9, p95=50.0), row("fast", 0.1, p95=2.0)]
+    assert labels(rows, rank(rows, "iou", Constraints(max_query_ms=10))) == ["fast", "slow"]
+
+
+@pytest.mark.parametrize(
+    ("constraints", "broken"),
+    [
+        (Constraints(max_chunks=99), ["n_chunks 100 > 99"]),
+        (Constraints(min_recall=0.6), ["recall 0.500 < 0.6"]),
+        (Constraints(max_context_tokens=400), ["tokens_per_query 500 > 400"]),
+        (Constraints(max_query_ms=0.5), ["query_ms_p95 1.00 > 0.5"]),
+        (Constraints(max_chunks=100, min_recall=0.5, max_context_tokens=500, max_query_ms=1), []),
+    ],
+)
+def test_violations_name_the_metric_and_the_limit(constraints, broken):
+    assert constraints.violations(row("x", 0.2)) == broken
+
+
+def test_negative_limit_is_rejected():
+    with pytest.raises(ParameterError, match="max_chunks must be a non-negative number, got -1"):
+        Constraints(max_chunks=-1)
+
+
+def test_unknown_objective_lists_the_metrics():
+    with pytest.raises(ParameterError, match="objective must be one of iou, recall"):
+        rank([row("a", 0.1)], "speed", Constraints())
+
+
+def test_pareto_front_keeps_only_undominated_configurations():
+    rows = [
+        row("best-quality", 0.5, tokens=900, chunks=100),
+        row("cheapest", 0.2, tokens=200, chunks=100),
+        row("dominated", 0.2, tokens=900, chunks=100),
+        row("fewest-chunks", 0.1, tokens=900, chunks=10),
+    ]
+    assert pareto_front(rows, "iou") == [True, True, False, True]
+
+
+def test_identical_configurations_are_both_on_the_front():
+    assert pareto_front([row("a", 0.3), row("b", 0.3)], "iou") == [True, True]
