@@ -69,12 +69,15 @@ def main() -> None:
     if missing:
         print(f"strategies not available (skipped): {', '.join(missing)}", file=sys.stderr)
 
+    summary = []
     for retriever in args.retrievers:
         for budget in budgets:
-            _compare(corpus, everything, sets, configs, retriever, budget, list(generated))
+            summary += _compare(corpus, everything, sets, configs, retriever, budget, list(generated))
+    _summary(summary, list(generated), len(configs))
 
 
-def _compare(corpus, everything, sets, configs, retriever, budget, generated) -> None:
+def _compare(corpus, everything, sets, configs, retriever, budget, generated) -> list[dict]:
+    """Score every configuration under every query set; print the table and taus; return the taus."""
     scores: dict[str, list[dict[str, float]]] = {name: [] for name in sets}
     started = time.perf_counter()
     for name, size in configs:
@@ -89,10 +92,13 @@ def _compare(corpus, everything, sets, configs, retriever, budget, generated) ->
     print(f"\n### {retriever}, {key}={value} ({time.perf_counter() - started:.0f} s)\n")
     _table(configs, {name: scores[name] for name in ("chroma", generated[0], "verbatim")})
     print()
+    setting = f"{retriever}, " + (f"top-{value}" if key == "top_k" else f"{value:,} tokens")
+    rows = []
     for name in [*generated, "verbatim"]:
-        _taus(configs, scores["chroma"], scores[name], f"{name} vs chroma")
+        rows += _taus(configs, scores["chroma"], scores[name], f"{name} vs chroma", setting, name)
     half = len(sets["chromaA"])
-    _taus(configs, scores["chromaA"], scores["chromaB"], f"chroma half A vs half B ({half} questions each)")
+    label = f"chroma half A vs half B ({half} questions each)"
+    return rows + _taus(configs, scores["chromaA"], scores["chromaB"], label, setting, "halves")
 
 
 def _importable(name: str) -> bool:
@@ -121,10 +127,10 @@ def _table(configs, scores) -> None:
         print(f"| {strategy} | {size} | {cells} |")
 
 
-def _taus(configs, a_scores, b_scores, label) -> None:
+def _taus(configs, a_scores, b_scores, label, setting, name) -> list[dict]:
     """Kendall tau between two rankings of the configurations, overall and among strategies of one size."""
     sizes = sorted({size for _, size in configs})
-    parts = []
+    parts, rows = [], []
     for metric in ("iou", "recall"):
         a = [s[metric] for s in a_scores]
         b = [s[metric] for s in b_scores]
@@ -132,9 +138,31 @@ def _taus(configs, a_scores, b_scores, label) -> None:
         for size in sizes:
             same = [i for i, c in enumerate(configs) if c[1] == size]
             within.append(kendalltau([a[i] for i in same], [b[i] for i in same]).statistic)
-        gap = np.mean(np.abs(np.subtract(a, b)))
-        parts.append(f"{metric}: tau {kendalltau(a, b).statistic:.3f}, within a size {np.nanmean(within):.3f}, |diff| {gap:.3f}")
+        tau, gap = kendalltau(a, b).statistic, float(np.mean(np.abs(np.subtract(a, b))))
+        parts.append(f"{metric}: tau {tau:.3f}, within a size {np.nanmean(within):.3f}, |diff| {gap:.3f}")
+        rows.append({"setting": setting, "metric": metric, "name": name, "tau": tau, "gap": gap})
     print(f"- {label}: " + "; ".join(parts))
+    return rows
+
+
+def _summary(rows, generated, n_configs) -> None:
+    """One markdown table: tau by setting and metric for each query set, and the score gap of recall."""
+    print(f"\n### Summary: Kendall tau with Chroma's ranking of {n_configs} configurations\n")
+    print("| setting | metric | generated (" + ", ".join(generated) + ") | verbatim | Chroma half vs half |")
+    print("|---|---|---|---:|---:|")
+    settings = list(dict.fromkeys(r["setting"] for r in rows))
+    for setting in settings:
+        for metric in ("iou", "recall"):
+            get = {r["name"]: r for r in rows if r["setting"] == setting and r["metric"] == metric}
+            gen = ", ".join(f"{get[g]['tau']:.2f}" for g in generated)
+            print(f"| {setting} | {metric} | {gen} | {get['verbatim']['tau']:.2f} | {get['halves']['tau']:.2f} |")
+    recall = [r for r in rows if r["metric"] == "recall"]
+    gen_gap = [r["gap"] for r in recall if r["name"] in generated]
+    verbatim_gap = [r["gap"] for r in recall if r["name"] == "verbatim"]
+    print(
+        f"\nMean |recall - Chroma's recall| over configurations: generated {min(gen_gap):.3f}-{max(gen_gap):.3f}, "
+        f"verbatim {min(verbatim_gap):.3f}-{max(verbatim_gap):.3f}"
+    )
 
 
 if __name__ == "__main__":

@@ -89,7 +89,7 @@ def main() -> None:
 @click.option("--retriever", default="tfidf", show_default=True, help="tfidf, bm25, lsa or neural.")
 @click.option("--top-k", type=click.IntRange(min=1), help="Score the top K chunks per query.")
 @click.option("--token-budget", type=click.IntRange(min=1),
-              help="Score chunks in rank order until this many tokens (default 1000 unless --top-k).")
+              help="Score chunks in rank order while they fit in this many tokens (default 1024 unless --top-k).")
 @click.option("--objective", default="iou", show_default=True, help="Metric to maximise: iou, recall, precision, mrr, ...")
 @click.option("--max-query-ms", type=click.FloatRange(min=0), help="Constraint: p95 query latency, milliseconds.")
 @click.option("--max-chunks", type=click.IntRange(min=1), help="Constraint: chunks in the index.")
@@ -145,7 +145,10 @@ def sweep(docs: Path, queries_path: Path | None, grid_path: Path | None, strateg
     if not quiet:
         resumed = f" ({search.resumed_} resumed from {search.checkpoint_})" if search.resumed_ else ""
         stderr.print(f"{len(search.results_)} configurations scored on {len(queries)} queries in {elapsed:.1f} s{resumed}")
-        Console().print(results_table(search.results_, objective, top=top))
+        stdout = Console()
+        if not stdout.is_terminal:  # piped or captured: don't squeeze the table into 80 columns
+            stdout = Console(width=140)
+        stdout.print(results_table(search.results_, objective, top=top))
     verdict = search.explain()
     click.echo(verdict, err=True)
     if results:

@@ -45,7 +45,17 @@ class Configuration:
         return strategies.get(self.strategy, **self.params)
 
     def label(self) -> str:
-        return self.strategy + " " + " ".join(f"{k}={v}" for k, v in self.params.items() if k != "encoding")
+        """Short name for tables: the size, then only the parameters that differ from their defaults."""
+        cls = strategies.strategy_class(self.strategy)
+        defaults = {p.name: p.default for p in cls.schema}
+        shown = [cls.size_param] + [
+            k for k, v in self.params.items() if k != cls.size_param and _differs(v, defaults.get(k))
+        ]
+        return self.strategy + " " + " ".join(f"{k}={self.params[k]}" for k in shown if k in self.params)
+
+
+def _differs(value: Any, default: Any) -> bool:
+    return (list(default) if isinstance(default, tuple) else default) != value
 
 
 def default_grid() -> list[dict[str, Any]]:

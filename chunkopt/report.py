@@ -17,6 +17,7 @@ from rich.table import Table
 from chunkopt.selection import COST_METRICS, QUALITY_METRICS
 
 TABLE_COLUMNS = ("iou", "recall", "precision", "mrr", "tokens_per_query", "n_chunks", "query_ms_p50")
+SHORT_NAMES = {"tokens_per_query": "tokens/q", "n_chunks": "chunks", "query_ms_p50": "ms p50", "precision": "prec."}
 
 
 def results_table(rows: Sequence[Mapping[str, Any]], objective: str, top: int = 10) -> Table:
@@ -24,9 +25,9 @@ def results_table(rows: Sequence[Mapping[str, Any]], objective: str, top: int = 
     columns = [objective] + [c for c in TABLE_COLUMNS if c != objective]
     table = Table(title=f"Top {min(top, len(rows))} of {len(rows)} configurations by {objective}")
     table.add_column("#", justify="right")
-    table.add_column("configuration")
+    table.add_column("configuration", no_wrap=True)
     for name in columns:
-        table.add_column(name, justify="right")
+        table.add_column(SHORT_NAMES.get(name, name), justify="right")
     table.add_column("pareto", justify="center")
     for row in rows[:top]:
         style = None if row["feasible"] else "dim"
@@ -42,7 +43,7 @@ def _fmt(name: str, value: Any) -> str:
         return f"{value:.0f}"
     if name.endswith("_ms_p50") or name.endswith("_ms_p95"):
         return f"{value:.2f}"
-    return f"{value:.3f}"
+    return f"{value:.4f}"
 
 
 def write_results(rows: Sequence[Mapping[str, Any]], path: str | Path) -> None:

@@ -79,6 +79,11 @@ def check_objective(objective: str) -> str:
     return objective
 
 
+def quantised(score: float) -> int:
+    """The objective on the grid of TIE_TOLERANCE: equal values here are a tie."""
+    return round(score / TIE_TOLERANCE)
+
+
 def rank(rows: Sequence[Mapping[str, Any]], objective: str, constraints: Constraints) -> list[int]:
     """Indices of `rows` best first: feasible before infeasible, then objective, then cheaper."""
     check_objective(objective)
@@ -86,9 +91,8 @@ def rank(rows: Sequence[Mapping[str, Any]], objective: str, constraints: Constra
     def order(i: int) -> tuple:
         row = rows[i]
         feasible = not constraints.violations(row)
-        # Quantise the objective so near-equal scores tie and the cheaper configuration wins.
-        score = round(row[objective] / TIE_TOLERANCE)
-        return (not feasible, -score, *(row[c] for c in TIE_BREAK), i)
+        # Near-equal scores tie, and then the cheaper configuration wins.
+        return (not feasible, -quantised(row[objective]), *(row[c] for c in TIE_BREAK), i)
 
     return sorted(range(len(rows)), key=order)
 

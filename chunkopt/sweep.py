@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
@@ -26,9 +27,13 @@ from chunkopt.corpus import Corpus
 from chunkopt.evaluate import evaluate
 from chunkopt.grid import Configuration, default_grid, expand
 from chunkopt.queries import Query, queries_hash
-from chunkopt.selection import Constraints, check_objective, pareto_front, rank
+from chunkopt.selection import Constraints, check_objective, pareto_front, quantised, rank
 from strategies.base import ParameterError, Strategy
 from strategies.tokens import DEFAULT_ENCODING
+
+# The default context: as large as the largest default chunk size, so every configuration of
+# the default grid can return at least one chunk, and sizes compete for the same context.
+DEFAULT_TOKEN_BUDGET = 1024
 
 ProgressCallback = Callable[[Mapping[str, Any], int, int], None]
 
@@ -52,7 +57,7 @@ class Sweep:
         if top_k is not None and token_budget is not None:
             raise ParameterError("give top_k or token_budget, not both")
         if top_k is None and token_budget is None:
-            token_budget = 1000
+            token_budget = DEFAULT_TOKEN_BUDGET
         if not isinstance(n_jobs, int) or isinstance(n_jobs, bool) or n_jobs == 0 or n_jobs < -1:
             raise ParameterError(f"n_jobs must be a positive number of processes or -1 for all cores, got {n_jobs!r}")
         self.grid = list(grid) if grid is not None else default_grid()
@@ -101,6 +106,7 @@ class Sweep:
             if progress is not None:
                 progress(row, done, total)
         rows = [finished[c.key] for c in self.configurations]
+        self.n_queries_ = len(queries)
         self._select(rows)
         self.checkpoint_ = journal
         return self
@@ -144,12 +150,23 @@ class Sweep:
             )
         best = self.best_row_
         why = f"highest {self.objective} ({best[self.objective]:.4f})"
-        ties = [r for r in self.results_[1:] if r["feasible"] and round(r[self.objective], 4) == round(best[self.objective], 4)]
+        ties = [
+            r for r in self.results_[1:]
+            if r["feasible"] and quantised(r[self.objective]) == quantised(best[self.objective])
+        ]
         if ties:
             why += f", tied with {len(ties)} other(s) and cheaper ({best['tokens_per_query']:.0f} tokens per query, {best['n_chunks']} chunks)"
         if self.constraints.as_dict():
             excluded = sum(not r["feasible"] for r in self.results_)
             why += f" among {len(self.results_) - excluded} configurations meeting the constraints"
+        # How sure: configurations closer to the winner than its standard error are not measurably worse.
+        error = best.get(f"{self.objective}_std", 0.0) / math.sqrt(max(self.n_queries_, 1))
+        close = sum(1 for r in self.results_[1:] if r["feasible"] and best[self.objective] - r[self.objective] <= error)
+        if close:
+            why += (
+                f"; {close} other configuration(s) score within one standard error (±{error:.4f}) of it, "
+                "a difference this query set cannot resolve"
+            )
         return f"best: {best['label']}: {why}"
 
 

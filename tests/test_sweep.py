@@ -164,3 +164,40 @@ def test_top_k_and_token_budget_together_are_refused():
 def test_the_grid_is_validated_before_any_work():
     with pytest.raises(ParameterError, match="chunk_size must be an integer >= 1, got -5"):
         Sweep([{"strategy": "fixed", "chunk_size": -5}])
+
+
+def test_explanation_names_the_winner_and_the_objective(corpus, queries):
+    sweep = Sweep(GRID, top_k=2).fit(corpus, queries)
+    assert sweep.explain().startswith(f"best: {sweep.results_[0]['label']}: highest iou (")
+
+
+def fake_evaluate(iou_by_size, iou_std):
+    """An evaluate() that scores each chunk size as given, every other metric equal."""
+    from chunkopt.evaluate import Result
+
+    def evaluate(corpus, queries, chunker, **settings):
+        summary = {"iou": iou_by_size[chunker.params["chunk_size"]], "iou_std": iou_std, "recall": 0.5,
+                   "tokens_per_query": 100.0, "n_chunks": 10, "query_ms_p50": 1.0, "query_ms_p95": 1.0}
+        return Result({"strategy": chunker.name, "params": chunker.params}, summary, [])
+
+    return evaluate
+
+
+def test_explanation_says_when_runners_up_are_within_the_standard_error(corpus, queries, monkeypatch):
+    import chunkopt.sweep as sweep_module
+
+    # 4 queries, std 0.2: standard error 0.1, so 0.45 is within it of 0.5 and 0.3 is not.
+    monkeypatch.setattr(sweep_module, "evaluate", fake_evaluate({16: 0.5, 64: 0.45, 256: 0.3}, iou_std=0.2))
+    sweep = Sweep([{"strategy": "fixed", "chunk_size": [16, 64, 256]}]).fit(corpus, queries)
+    assert sweep.explain() == (
+        "best: fixed chunk_size=16: highest iou (0.5000); 1 other configuration(s) score within one "
+        "standard error (±0.1000) of it, a difference this query set cannot resolve"
+    )
+
+
+def test_explanation_is_silent_about_error_when_the_winner_is_clear(corpus, queries, monkeypatch):
+    import chunkopt.sweep as sweep_module
+
+    monkeypatch.setattr(sweep_module, "evaluate", fake_evaluate({16: 0.5, 64: 0.2, 256: 0.1}, iou_std=0.2))
+    sweep = Sweep([{"strategy": "fixed", "chunk_size": [16, 64, 256]}]).fit(corpus, queries)
+    assert sweep.explain() == "best: fixed chunk_size=16: highest iou (0.5000)"
