@@ -33,6 +33,7 @@ EXAMPLES = {
 
 def _user_errors(command: Callable[..., Any]) -> Callable[..., Any]:
     """Turn the library's input errors into one line on stderr and exit code 2, no traceback."""
+    from chunkopt.chroma import ChromaFormatError
     from chunkopt.config import ConfigError
     from chunkopt.corpus import CorpusError
     from chunkopt.queries import QueryFileError
@@ -41,7 +42,7 @@ def _user_errors(command: Callable[..., Any]) -> Callable[..., Any]:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return command(*args, **kwargs)
-        except (ParameterError, CorpusError, QueryFileError, ConfigError) as err:
+        except (ParameterError, CorpusError, QueryFileError, ConfigError, ChromaFormatError) as err:
             click.echo(f"Error: {err}", err=True)
             sys.exit(2)
 
@@ -124,7 +125,7 @@ def sweep(docs: Path, queries_path: Path | None, grid_path: Path | None, strateg
         raise click.UsageError("give --top-k or --token-budget, not both")
     if grid_path and (strategy_names or chunk_size or overlap):
         raise click.UsageError("give --grid or --strategy/--chunk-size/--overlap, not both")
-    corpus = load_corpus(docs)
+    corpus = load_corpus(docs, exclude=(queries_path,) if queries_path else ())
     queries = _load_or_generate_queries(docs, queries_path, corpus, seed, quiet)
     if not quiet:
         stderr.print(corpus.summary())
@@ -232,8 +233,12 @@ def import_chroma_command(src: Path, dest: Path) -> None:
     """Convert Chroma's chunking-evaluation data in SRC to DEST/corpus/ and DEST/queries.jsonl."""
     from chunkopt.chroma import import_chroma
 
-    summary = import_chroma(src, dest)
-    click.echo(f"imported {summary} into {dest}", err=True)
+    counts = import_chroma(src, dest)
+    click.echo(
+        f"imported {counts['documents']} documents, {counts['questions']} questions, "
+        f"{counts['references']} references into {dest}",
+        err=True,
+    )
 
 
 @main.command(name="queries", epilog=f"Example: {EXAMPLES['queries']}")

@@ -109,9 +109,11 @@ def _scatter(rows: Sequence[Mapping[str, Any]], x_name: str, y_name: str, x_labe
     xs = [_size(r) if x_name == "size" else float(r[x_name]) for r in rows]
     ys = [float(r[y_name]) for r in rows]
     x_lo, x_hi = min(xs), max(xs)
-    y_lo, y_hi = min(0.0, min(ys)), max(ys) or 1.0
+    # Zoom on the data (differences between configurations are often small), with a margin.
+    margin = (max(ys) - min(ys)) * 0.1 or abs(max(ys)) * 0.1 or 0.1
+    y_lo, y_hi = min(ys) - margin, max(ys) + margin
     x_span = (x_hi - x_lo) or 1.0
-    y_span = (y_hi - y_lo) or 1.0
+    y_span = y_hi - y_lo
 
     def px(x: float) -> float:
         return pad + (x - x_lo) / x_span * (width - 2 * pad)
@@ -135,10 +137,10 @@ def _scatter(rows: Sequence[Mapping[str, Any]], x_name: str, y_name: str, x_labe
         f"<line x1='{pad}' y1='{pad}' x2='{pad}' y2='{height - pad}' stroke='#444'/>"
         f"<text x='{width / 2}' y='{height - 10}' text-anchor='middle' font-size='12'>{escape(x_label)}</text>"
         f"<text x='14' y='{height / 2}' text-anchor='middle' font-size='12' transform='rotate(-90 14 {height / 2})'>{escape(y_name)}</text>"
-        f"<text x='{pad}' y='{height - pad + 14}' font-size='10' text-anchor='middle'>{x_lo:g}</text>"
-        f"<text x='{width - pad}' y='{height - pad + 14}' font-size='10' text-anchor='middle'>{x_hi:g}</text>"
-        f"<text x='{pad - 4}' y='{py(y_lo)}' font-size='10' text-anchor='end'>{y_lo:.2f}</text>"
-        f"<text x='{pad - 4}' y='{py(y_hi) + 4}' font-size='10' text-anchor='end'>{y_hi:.2f}</text>"
+        f"<text x='{pad}' y='{height - pad + 14}' font-size='10' text-anchor='middle'>{x_lo:.4g}</text>"
+        f"<text x='{width - pad}' y='{height - pad + 14}' font-size='10' text-anchor='middle'>{x_hi:.4g}</text>"
+        f"<text x='{pad - 4}' y='{py(y_lo)}' font-size='10' text-anchor='end'>{y_lo:.3g}</text>"
+        f"<text x='{pad - 4}' y='{py(y_hi) + 4}' font-size='10' text-anchor='end'>{y_hi:.3g}</text>"
     )
     return (
         f"<figure><svg xmlns='http://www.w3.org/2000/svg' width='{width + 60}' height='{height}' role='img'>"
@@ -153,7 +155,7 @@ _PAGE = """<!doctype html>
 body {{ font-family: system-ui, sans-serif; margin: 2rem; color: #222; }}
 table {{ border-collapse: collapse; font-size: 13px; }}
 th, td {{ border: 1px solid #ccc; padding: 3px 6px; text-align: right; }}
-td:nth-child(2) {{ text-align: left; }}
+td:nth-child(2) {{ text-align: left; white-space: nowrap; }}
 tr.pareto td {{ background: #f3f8ff; }}
 tr.infeasible td {{ color: #999; }}
 figure {{ display: inline-block; margin: 0 1rem 1rem 0; }}

@@ -14,7 +14,6 @@ over `chunk_size` is shrunk, so `n_tokens == tokenizer.count(chunk.text) <= chun
 from __future__ import annotations
 
 from array import array
-from bisect import bisect_left
 from functools import lru_cache
 from typing import Any
 
@@ -29,7 +28,9 @@ _SHORT = 48
 _REACH = 256
 # Encodings whose pre-tokenizer never joins a non-space character to the space after it (their
 # regexes were read for this); for any other, every count encodes the slice itself.
-_SPACE_SPLIT_ENCODINGS = frozenset({"cl100k_base", "o200k_base", "o200k_harmony", "p50k_base", "p50k_edit", "r50k_base", "gpt2"})
+_SPACE_SPLIT_ENCODINGS = frozenset(
+    {"cl100k_base", "o200k_base", "o200k_harmony", "p50k_base", "p50k_edit", "r50k_base", "gpt2"}
+)
 
 
 class TextTokens:
@@ -58,10 +59,6 @@ class TextTokens:
         self.exact_edges = encoding in _SPACE_SPLIT_ENCODINGS
         self._heads: dict[int, tuple[int, int, int]] = {}
         self._tails: dict[int, tuple[int, int, int]] = {}
-
-    def token_index(self, position: int) -> int:
-        """Index of the first token boundary at or after character `position`."""
-        return int(self.bounds.searchsorted(position))
 
     def estimate(self, start: int, end: int) -> int:
         """Whole-text tokens between two character offsets: the count of the slice, give or take its edges."""
@@ -115,6 +112,39 @@ class TextTokens:
             return len(self.encode(self.text[start:end]))
         return head_tokens + (last - first) + tail_tokens
 
+    def window_count(self, at: Any, a: int, b: int, start: int, end: int) -> int:
+        """Exact count of text[start:end], `start` in token `a`, `end` at boundary `b` (or a range's end).
+
+        The arithmetic of `count`, specialised for token windows: the token indices of the clean
+        boundaries come from walking the window's own boundaries (`at`), and nothing is kept.
+        """
+        text, encode = self.text, self.encode
+        if not self.exact_edges or end - start <= _SHORT:
+            return len(encode(text[start:end]))
+        if start == 0 or (text[start] == " " and not text[start - 1].isspace() and at[a] == start):
+            head, k1, n = start, a, 0
+        else:
+            head = text.find(" ", start + 1, min(end, start + _REACH))
+            while head > 0 and text[head - 1].isspace():
+                head = text.find(" ", head + 1, min(end, start + _REACH))
+            if head < 0:
+                return len(encode(text[start:end]))
+            k1 = a
+            while at[k1] < head:
+                k1 += 1
+            n = len(encode(text[start:head]))
+        if end == len(text) or (text[end] == " " and not text[end - 1].isspace() and at[b] == end):
+            return n + (b - k1)
+        tail = text.rfind(" ", max(head, end - _REACH), end)
+        while tail > head and text[tail - 1].isspace():
+            tail = text.rfind(" ", max(head, end - _REACH), tail)
+        if tail < head:
+            return len(encode(text[start:end]))
+        k2 = min(b, len(at) - 1)
+        while at[k2] > tail:
+            k2 -= 1
+        return n + (k2 - k1) + len(encode(text[tail:end]))
+
 
 def char_offsets(text: str, byte_offsets: np.ndarray) -> np.ndarray:
     """Character offsets of sorted UTF-8 byte offsets into `text`; one inside a character maps to its start."""
@@ -141,7 +171,7 @@ def _token_lengths(encoding: str) -> np.ndarray:
 
 
 @lru_cache(maxsize=32)
-def text_tokens(text: str, encoding: str = DEFAULT_ENCODING) -> TextTokens:
+def text_tokens(text: str, encoding: str) -> TextTokens:
     """The (cached) encoding of a whole text; sweeps chunk the same document many times."""
     return TextTokens(text, encoding)
 
@@ -155,9 +185,9 @@ def token_windows(
     whose text counts more than `chunk_size` tokens on its own is shortened a token at a time.
     Whitespace-only windows are left out (they hold nothing to retrieve).
     """
-    text, bounds, length, exact = tokens.text, tokens.bounds, len(tokens.text), tokens.exact_edges
-    at = memoryview(bounds).tolist() if len(bounds) < 64 else memoryview(bounds)  # fast int access
-    end = length if end is None else end
+    text, bounds = tokens.text, tokens.bounds
+    at = memoryview(bounds)  # plain ints, fast to index one at a time
+    end = len(text) if end is None else end
     last = int(bounds.searchsorted(end))  # first boundary at or after `end`
     a = _token_at(bounds, start)
     s = start
@@ -168,19 +198,13 @@ def token_windows(
             b, e = last, end
         else:
             e = at[b]
-        # Inline clean-edge test (see TextTokens): the common case needs no encoding at all.
-        if exact and (s == 0 or (at[a] == s and text[s] == " " and not text[s - 1].isspace())) and (
-            e == length or (at[b] == e and text[e] == " " and not text[e - 1].isspace())
-        ):
-            n = b - a
-        else:
-            n = tokens.count(s, e)
+        n = tokens.window_count(at, a, b, s, e)
         while n > chunk_size or e <= s:
             b -= 1
             e = at[b] if b > a else s
             if e <= s:
                 e = s + 1  # no whole token fits: one character
-                n = tokens.count(s, e)
+                n = tokens.window_count(at, a, b, s, e)
                 if n > chunk_size:
                     raise ParameterError(
                         f"chunk_size must be at least {n} tokens for this text: the character {text[s]!r} at "
@@ -188,7 +212,7 @@ def token_windows(
                     )
                 b = a = max(a, _token_at(bounds, e))
                 break
-            n = tokens.count(s, e)
+            n = tokens.window_count(at, a, b, s, e)
         if not text[s:e].isspace():
             out.append(Span(s, e, n))
         if e >= end:

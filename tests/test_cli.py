@@ -148,3 +148,28 @@ def test_queries_are_generated_reproducibly(workspace):
     second = CliRunner().invoke(main, ["queries", "docs", "--n", "3", "--seed", "4"])
     assert first.exit_code == 0 and first.stdout == second.stdout
     assert all(json.loads(line)["references"] for line in first.stdout.splitlines())
+
+
+CHROMA = __import__("pathlib").Path(__file__).resolve().parents[2] / "shared" / "benchmarks" / "chroma"
+
+
+@pytest.mark.skipif(not CHROMA.is_dir(), reason="needs ../shared/benchmarks/chroma")
+def test_import_chroma_reports_what_it_wrote(tmp_path):
+    result = CliRunner().invoke(main, ["import-chroma", str(CHROMA), str(tmp_path / "chroma")])
+    assert result.exit_code == 0, result.output
+    assert "imported 5 documents, 472 questions, 790 references" in result.output
+    assert (tmp_path / "chroma" / "queries.jsonl").is_file()
+
+
+def test_import_chroma_from_a_folder_without_the_data_is_a_usage_error(tmp_path):
+    result = CliRunner().invoke(main, ["import-chroma", str(tmp_path), str(tmp_path / "out")])
+    assert result.exit_code == 2
+    assert "Traceback" not in result.output
+
+
+def test_a_query_file_inside_the_folder_is_not_read_as_a_document(workspace):
+    (workspace / "docs" / "questions.txt").write_text((workspace / "queries.jsonl").read_text())
+    result = CliRunner().invoke(main, ["sweep", "docs", "--queries", "docs/questions.txt", "--strategy", "fixed",
+                                       "--chunk-size", "64", "--out", "tuned.json"])
+    assert result.exit_code == 0, result.output
+    assert "questions.txt" not in read_config(workspace / "tuned.json")["corpus"]["files"]

@@ -49,6 +49,11 @@ def test_utf8_bom_is_dropped(tmp_path):
     assert load_corpus(tmp_path)["bom.txt"].text == "café"
 
 
+def test_utf16_file_with_bom_is_text_not_binary(tmp_path):
+    write(tmp_path / "wide.txt", "wide text".encode("utf-16"))
+    assert load_corpus(tmp_path)["wide.txt"].text == "wide text"
+
+
 def test_latin1_file_is_read_with_a_warning_naming_it(tmp_path):
     write(tmp_path / "old.txt", "café crème".encode("latin-1"))
     with pytest.warns(UserWarning, match=r"old\.txt is not valid UTF-8; read it as cp1252"):

@@ -98,7 +98,7 @@ def test_a_document_is_encoded_once_for_many_configurations():
 def test_windows_of_a_range_stay_inside_it():
     text = "skip this. " + EIGHT_WORDS + " and this."
     start = len("skip this. ")
-    spans = token_windows(text_tokens(text), 3, 0, start, start + len(EIGHT_WORDS))
+    spans = token_windows(text_tokens(text, "cl100k_base"), 3, 0, start, start + len(EIGHT_WORDS))
     assert [text[s.start : s.end] for s in spans] == ["one two three", " four five six", " seven eight"]
 
 

@@ -1,11 +1,13 @@
 """Offline query generation: reproducible, spread over the corpus, never a copy of its span."""
 
 import re
+import textwrap
 
 import pytest
 
-from chunkopt.corpus import Corpus, Document
+from chunkopt.corpus import Corpus, CorpusError, Document
 from chunkopt.querygen import generate_queries
+from strategies.base import ParameterError
 
 TOPICS = [
     ("volcanoes", "magma", "eruption", "basalt", "caldera", "lava"),
@@ -93,6 +95,17 @@ def test_queries_follow_document_length():
     assert all(count >= 1 for count in per_doc.values())
 
 
+def test_sentences_of_hard_wrapped_prose_run_across_line_breaks():
+    paragraph = " ".join(article(TOPICS[2], 8).split())
+    wrapped = "Orchard notes\n\n" + textwrap.fill(paragraph, width=72)
+    corpus = Corpus([Document("wrapped.txt", wrapped)])
+    refs = [r for q in generate_queries(corpus, n=8) for r in q.references]
+    assert any("\n" in wrapped[r.start : r.end] for r in refs)
+    for ref in refs:  # every reference is a whole sentence: it starts a paragraph or follows a full stop
+        assert wrapped[: ref.start].rstrip().endswith((".", "Orchard notes"))
+        assert wrapped[ref.end - 1] == "."
+
+
 def test_code_and_tables_are_not_used_as_references():
     corpus = Corpus(
         [
@@ -112,11 +125,11 @@ def test_fewer_usable_sentences_than_asked_warns_and_returns_what_there_is():
 
 def test_corpus_without_usable_sentences_is_an_error():
     corpus = Corpus([Document("short.txt", "Too short.\nAlso short.")])
-    with pytest.raises(ValueError, match=r"cannot generate queries: no sentence of 60-400 characters"):
+    with pytest.raises(CorpusError, match=r"cannot generate queries: no sentence of 60-400 characters"):
         generate_queries(corpus, n=5)
 
 
 @pytest.mark.parametrize("n", [0, -1, 2.5, True])
 def test_n_must_be_a_positive_integer(n):
-    with pytest.raises(ValueError, match=r"n must be a positive integer number of queries"):
+    with pytest.raises(ParameterError, match=r"n must be a positive integer number of queries"):
         generate_queries(CORPUS, n=n)

@@ -121,6 +121,14 @@ def test_unknown_encoding_names_it_and_lists_the_available_ones(name):
 
 
 @pytest.mark.parametrize("name", strategies.available())
+def test_unknown_spacy_model_names_it_and_lists_the_installed_ones(name):
+    if not any(p.name == "spacy_model" for p in strategy_class_or_skip(name).schema):
+        pytest.skip(f"{name} has no spacy_model parameter")
+    with pytest.raises(ParameterError, match=r"spacy_model 'no_such_model' is not an installed spaCy pipeline.*installed: "):
+        strategies.get(name, spacy_model="no_such_model")
+
+
+@pytest.mark.parametrize("name", strategies.available())
 def test_unknown_parameter_lists_the_valid_ones(name):
     strategy_class_or_skip(name)
     with pytest.raises(ParameterError, match=r"unknown parameter 'chunk_sise'; valid parameters are"):
