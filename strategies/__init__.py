@@ -62,6 +62,21 @@ def strategy_class(name: str) -> type[Strategy]:
     return target
 
 
+_CLASSES = {
+    "FixedChunker": "strategies.fixed",
+    "RecursiveChunker": "strategies.recursive",
+    "SentenceChunker": "strategies.sentence",
+    "SemanticChunker": "strategies.semantic",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """`from strategies import SentenceChunker` without importing spaCy for users of `fixed`."""
+    if name in _CLASSES:
+        return getattr(import_module(_CLASSES[name]), name)
+    raise AttributeError(f"module 'strategies' has no attribute {name!r}")
+
+
 def get(name: str, **params: Any) -> Strategy:
     """A configured chunker: `get("fixed", chunk_size=256, overlap=32)`."""
     return strategy_class(name)(**params)
@@ -69,6 +84,10 @@ def get(name: str, **params: Any) -> Strategy:
 
 __all__ = [
     "Chunk",
+    "FixedChunker",
+    "RecursiveChunker",
+    "SentenceChunker",
+    "SemanticChunker",
     "DEFAULT_ENCODING",
     "Param",
     "ParameterError",

@@ -91,3 +91,11 @@ def test_chunk_to_dict_has_the_export_fields():
 def test_equal_parameters_make_equal_chunkers():
     assert Halves(chunk_size=9) == Halves(chunk_size=9.0)
     assert Halves(chunk_size=9) != Halves(chunk_size=10)
+
+
+def test_builtin_classes_import_from_the_package():
+    import strategies
+    from strategies import FixedChunker, RecursiveChunker, SemanticChunker, SentenceChunker
+
+    for cls in (FixedChunker, RecursiveChunker, SentenceChunker, SemanticChunker):
+        assert strategies.strategy_class(cls.name) is cls
