@@ -262,6 +262,7 @@ def section(groups: list[list[Runner]], notes: list[str], rows_mb: list[tuple], 
               "| token splitter | chunks | chunks with U+FFFD | offsets |", "|---|---:|---:|---|"]
     lines += [f"| {label} | {n} | {bad} | {offsets} |" for label, n, bad, offsets in rows_mb]
     lines += ["", "Targets (issue 2), read from this run:", ""] + [f"- {line}" for line in verdicts(groups, mb)]
+    lines += ["", "Reading the table:", ""] + [f"- {line}" for line in CAVEATS]
     if notes:
         lines += ["", "Notes:", ""] + [f"- {note}" for note in notes]
     return "\n".join(lines) + "\n"
@@ -271,6 +272,19 @@ def per_round(runner: Runner, base: Runner, warm: bool = False) -> float:
     """Median over rounds of runner's time over base's time in the same round."""
     mine, theirs = (runner.warm_times, base.warm_times) if warm else (runner.times, base.times)
     return statistics.median(a / b for a, b in zip(mine, theirs))
+
+
+CAVEATS = (
+    "Every peer counts tokens with the same cl100k_base encoding (the tiktoken object, or the offline "
+    "encoding's name), so sizes mean the same thing in every row.",
+    "Cold is the fair single-run comparison: semchunk memoizes token counts and chunkopt caches a document's "
+    "encoding, so both get much faster on a second call with the same text (*warm*); the other peers keep no "
+    "cache between calls.",
+    "Budgets: chunkopt's chunks never exceed the size (n_tokens is the count of the chunk's own text, checked by "
+    "the property tests); langchain's splitters log \"Created a chunk of size N, which is longer than the "
+    "specified\" on this text, and its and chonkie's token splitters cut multi-byte characters (table above).",
+    "The machine is shared and noisy; ratios taken within a round are steadier than the MB/s columns.",
+)
 
 
 def verdicts(groups: list[list[Runner]], mb: float) -> list[str]:

@@ -1,16 +1,20 @@
 """The `recursive` strategy: split at the strongest separator present, merge pieces up to `chunk_size` tokens.
 
 The default hierarchy, strongest first: markdown headings (the cut falls before the heading
-line, so a heading stays with the text under it), blank lines, line breaks, sentence ends,
-clause punctuation, whitespace, and last the `fixed` strategy's token windows. A text is cut at
-the strongest separator it contains; adjacent pieces are merged greedily while the merged text
-fits `chunk_size` tokens; a piece too big on its own is split again with the next separators
-and yields chunks of its own. A fenced code block (``` or ~~~) is never cut unless it alone
-exceeds the budget.
+line), blank lines, line breaks, sentence ends (". ", "! ", "? ", 。！？), clause punctuation
+("; ", ", ", ": ", ，；：、), whitespace, and last the `fixed` strategy's token windows. A text
+is cut at the strongest separator it contains; adjacent pieces are merged greedily while the
+merged text fits `chunk_size` tokens; a piece too big on its own is split again with the next
+separators and yields chunks of its own. Chunks do not start or end with whitespace (the
+whitespace at a cut belongs to no chunk), so whitespace-only text gives no chunks.
 
-Offsets are carried through every split (each piece is a character range of the source), and
-every chunk's token count is the exact count of its own text, from the document's single
-cached encoding (`strategies.fixed.TextTokens`), so the budget is a hard bound.
+Two rules keep markdown readable: a chunk does not end with a heading while text follows it
+(the heading goes with the text under it), and a fenced code block (``` or ~~~) is never cut
+unless it alone exceeds the budget, in which case it is cut at its own blank lines and lines.
+
+Offsets are carried through every split (each piece is a character range of the source, never
+searched for), and every chunk's token count is the exact count of its own text, from the
+document's single cached encoding (`strategies.fixed.TextTokens`), so the budget is a hard bound.
 """
 
 from __future__ import annotations
@@ -84,7 +88,7 @@ class RecursiveChunker(Strategy):
     """Pieces split at the strongest separator present and merged greedily up to `chunk_size` tokens."""
 
     name = "recursive"
-    description = "separator hierarchy (headings, paragraphs, lines, sentences, clauses, words) merged up to chunk_size tokens"
+    description = "pieces cut at headings, paragraphs, lines, sentences, clauses or words, merged up to chunk_size tokens"
     schema = (
         Param("chunk_size", int, 512, "most tokens in a chunk", minimum=1, unit="tokens"),
         Param(
@@ -165,7 +169,17 @@ class _Splitter:
                 return self.merge(pieces, lv + 1, protect)
         if protect and any(fs < end and fe > start for fs, fe in self.fences):
             return self.split(start, end, 0, protect=False)  # a code block that alone exceeds the budget
-        return [(s.start, s.end, s.n_tokens) for s in token_windows(self.tokens, self.budget, self.overlap, start, end)]
+        # (Sorted: a window kept untrimmed, when trimming would cost tokens, can start before the previous.)
+        return sorted(self.trimmed(w) for w in token_windows(self.tokens, self.budget, self.overlap, start, end))
+
+    def trimmed(self, window: Span) -> tuple[int, int, int]:
+        """A token window without the whitespace at its ends (kept if trimming would cost tokens over budget)."""
+        start, end = self.trim(window.start, window.end)
+        if (start, end) != (window.start, window.end):
+            n = self.tokens.count(start, end)
+            if n <= self.budget:
+                return start, end, n
+        return window.start, window.end, window.n_tokens
 
     def pieces(self, start: int, end: int, level: re.Pattern[str], protect: bool) -> list[tuple[int, int]]:
         """text[start:end] cut at every gap the level finds (outside code blocks), trimmed, none empty."""
@@ -192,8 +206,12 @@ class _Splitter:
     def heading_tail(self, starts: list[int], ends: list[int], i: int, j: int) -> int:
         """The first of pieces i..j that hold the markdown heading lines ending that run (j + 1 if none)."""
         text, h = self.text, j + 1
+        reach = max(0, starts[i] - 4)  # a heading line starts in the run (after at most 3 spaces of indent)
         while h > i:
-            line = text.rfind("\n", 0, ends[h - 1]) + 1
+            newline = text.rfind("\n", reach, ends[h - 1])
+            if newline < 0 and reach > 0:
+                break
+            line = newline + 1
             indent = line
             while indent < line + 3 and text[indent] in " \t":
                 indent += 1
@@ -273,7 +291,9 @@ class _Splitter:
             j, tokens = j + 1, more
         return j, tokens
 
-    def overlap_start(self, starts: list[int], ends: list[int], first: list[int], last: list[int], i: int, j: int) -> int:
+    def overlap_start(
+        self, starts: list[int], ends: list[int], first: list[int], last: list[int], i: int, j: int
+    ) -> int:
         """The first of the trailing pieces of chunk i..j that together hold at most `overlap` tokens."""
         overlap, count = self.overlap, self.tokens.count
         k = max(i + 1, bisect_left(first, last[j] - overlap, i + 1, j + 1))

@@ -31,7 +31,9 @@ def test_overlap_repeats_the_last_tokens():
 
 def test_offsets_index_the_source_text():
     chunks = FixedChunker(chunk_size=3).chunk(EIGHT_WORDS, doc_id="doc")
-    assert [(c.start, c.end, c.index, c.doc_id) for c in chunks] == [(0, 13, 0, "doc"), (13, 27, 1, "doc"), (27, 39, 2, "doc")]
+    assert [(c.start, c.end, c.index, c.doc_id) for c in chunks] == [
+        (0, 13, 0, "doc"), (13, 27, 1, "doc"), (27, 39, 2, "doc"),
+    ]
 
 
 def test_without_overlap_the_chunks_tile_the_text():
@@ -121,3 +123,11 @@ def test_slice_counts_match_the_tokenizer(text, data):
         assert tokens.count(start, end) == get_tokenizer().count(text[start:end])
     finally:
         fixed_module._SHORT = short
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(_FRAGMENTS, max_size=40).map("".join))
+def test_token_boundaries_agree_with_the_tokenizer(text):
+    tokenizer = get_tokenizer()
+    expected = tokenizer.char_boundaries(text, tokenizer.encode(text)).tolist()
+    assert TextTokens(text, "cl100k_base").bounds.tolist() == expected

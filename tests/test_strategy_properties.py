@@ -17,7 +17,10 @@ from strategies.tokens import get_tokenizer
 # Parameter sets per built-in; any other strategy is tried at three sizes of its size parameter.
 PARAMS: dict[str, list[dict]] = {
     "fixed": [{"chunk_size": 8}, {"chunk_size": 32, "overlap": 8}, {"chunk_size": 128, "overlap": 0}],
-    "recursive": [{"chunk_size": 8}, {"chunk_size": 32, "overlap": 8}, {"chunk_size": 128, "overlap": 16}],
+    "recursive": [
+        {"chunk_size": 8}, {"chunk_size": 32, "overlap": 8}, {"chunk_size": 128, "overlap": 16},
+        {"chunk_size": 16, "overlap": 4, "separators": ["\n\n", ". ", "|"]},
+    ],
     "sentence": [{"chunk_size": 8}, {"chunk_size": 32, "overlap": 1}, {"chunk_size": 128}],
     "semantic": [{"max_tokens": 8}, {"max_tokens": 32, "min_tokens": 8}, {"max_tokens": 128}],
 }
