@@ -28,7 +28,7 @@ from scipy.stats import kendalltau
 import strategies
 from chunkopt.chroma import import_chroma
 from chunkopt.corpus import load_corpus
-from chunkopt.evaluate import evaluate
+from chunkopt.evaluation import evaluate
 from chunkopt.querygen import generate_queries
 from chunkopt.queries import load_queries
 

@@ -20,7 +20,7 @@ from pathlib import Path
 import strategies
 from chunkopt.chroma import import_chroma
 from chunkopt.corpus import load_corpus
-from chunkopt.evaluate import evaluate
+from chunkopt.evaluation import evaluate
 from chunkopt.queries import load_queries
 
 ROOT = Path(__file__).resolve().parents[1]

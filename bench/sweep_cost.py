@@ -39,11 +39,11 @@ SINGLES = [
 
 def child(docs: str, queries: str, grid_json: str) -> None:
     """Run one sweep in this (fresh) process and print its wall time, from reading the corpus on."""
-    started = time.perf_counter()
     from chunkopt.corpus import load_corpus
     from chunkopt.queries import load_queries
     from chunkopt.sweep import Sweep
 
+    started = time.perf_counter()
     corpus = load_corpus(docs)
     grid = json.loads(grid_json) if grid_json != "default" else None
     sweep = Sweep(grid).fit(corpus, load_queries(queries, corpus))

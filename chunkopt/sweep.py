@@ -24,7 +24,7 @@ from joblib import Parallel, delayed
 
 import chunkopt
 from chunkopt.corpus import Corpus
-from chunkopt.evaluate import evaluate
+from chunkopt.evaluation import evaluate
 from chunkopt.grid import Configuration, default_grid, expand
 from chunkopt.queries import Query, queries_hash
 from chunkopt.selection import Constraints, check_objective, pareto_front, quantised, rank

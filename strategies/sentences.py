@@ -15,6 +15,7 @@ from __future__ import annotations
 import pkgutil
 import re
 from bisect import bisect_right
+from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
 
 import numpy as np
@@ -200,8 +201,24 @@ class Sentences:
 
 
 def sentences_of(text: str, language: str, spacy_model: str | None, encoding: str) -> Sentences:
-    """The sentences of `text` with their token positions (segmentation and encoding are cached)."""
-    return Sentences(text, _sentence_array(text, language, spacy_model), text_tokens(text, encoding))
+    """The sentences of `text` with their token positions (segmentation and encoding are cached).
+
+    A long text is encoded in a second thread while spaCy segments it: tiktoken releases the GIL
+    while it encodes, so on a machine with two cores a cold call costs about what spaCy alone does.
+    """
+    if len(text) < _OVERLAP_ENCODING_FROM:
+        return Sentences(text, _sentence_array(text, language, spacy_model), text_tokens(text, encoding))
+    tokens = _encoder().submit(text_tokens, text, encoding)
+    return Sentences(text, _sentence_array(text, language, spacy_model), tokens.result())
+
+
+# Texts shorter than this (characters) are encoded in the calling thread: handing them over costs more than it saves.
+_OVERLAP_ENCODING_FROM = 20_000
+
+
+@lru_cache(maxsize=1)
+def _encoder() -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(max_workers=1, thread_name_prefix="chunkopt-encode")
 
 
 def clear_caches() -> None:

@@ -4,6 +4,9 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
 
 from chunkopt.retrieval import EmbeddingCache, available_retrievers, get_retriever, top_k
 from strategies.base import ParameterError
@@ -60,6 +63,18 @@ def test_equal_scores_rank_by_position():
     assert indices.tolist() == [[0, 2, 1, 3], [0, 1, 2, 3]]
 
 
+@settings(max_examples=200, deadline=None)
+@given(
+    hnp.arrays(np.float64, st.tuples(st.integers(1, 4), st.integers(1, 60)), elements=st.sampled_from([0.0, 0.1, 0.5, 0.9, 1.0])),
+    st.integers(1, 70),
+)
+def test_top_k_is_what_a_full_stable_sort_gives(scores, k):
+    expected = np.argsort(-scores, axis=1, kind="stable")[:, :k]
+    indices, values = top_k(scores, k)
+    assert indices.tolist() == expected.tolist()
+    assert values.tolist() == np.take_along_axis(scores, expected, axis=1).tolist()
+
+
 def test_top_k_breaks_ties_by_lower_index():
     indices, scores = top_k(np.array([[0.5, 0.9, 0.5, 0.9, 0.1]]), 3)
     assert indices.tolist() == [[1, 3, 0]]
@@ -72,10 +87,10 @@ def test_k_larger_than_the_index_returns_every_text():
 
 
 def test_index_bytes_of_a_sparse_index_count_data_indices_and_indptr():
-    # "cat sat" and "dog": 3 non-zeros as float32 (12 bytes) and int32 column indices (12),
-    # plus 2 + 1 int32 row pointers (12)
-    assert get_retriever("bm25").fit(["cat sat", "dog"]).index_bytes == 36
-    assert get_retriever("tfidf").fit(["cat sat", "dog"]).index_bytes == 36
+    # "cat sat" and "dog", stored term by term (an inverted index): 3 non-zeros as float32
+    # (12 bytes) and int32 text indices (12), plus 3 terms + 1 int32 row pointers (16)
+    assert get_retriever("bm25").fit(["cat sat", "dog"]).index_bytes == 40
+    assert get_retriever("tfidf").fit(["cat sat", "dog"]).index_bytes == 40
 
 
 def test_index_bytes_of_lsa_is_the_dense_chunk_vectors():

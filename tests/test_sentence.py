@@ -139,3 +139,17 @@ def test_params_are_validated_and_reported():
 def test_bad_parameter_is_named_in_the_error(params, message):
     with pytest.raises(ParameterError, match=message.replace("(", r"\(").replace(")", r"\)")):
         strategies.get("sentence", **params)
+
+
+def test_long_text_encoded_beside_spacy_gives_the_same_chunks(monkeypatch):
+    from strategies.sentences import clear_caches
+
+    text = " ".join(f"Sentence number {i} says something about item {i * 7}." for i in range(600))
+    chunker = strategies.get("sentence", chunk_size=64)
+    monkeypatch.setattr("strategies.sentences._OVERLAP_ENCODING_FROM", len(text) + 1)
+    clear_caches()
+    in_one_thread = chunker.chunk(text)
+    monkeypatch.setattr("strategies.sentences._OVERLAP_ENCODING_FROM", 0)
+    clear_caches()
+    assert chunker.chunk(text) == in_one_thread
+    assert all(text[c.start:c.end] == c.text and c.n_tokens <= 64 for c in in_one_thread)

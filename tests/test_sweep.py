@@ -173,7 +173,7 @@ def test_explanation_names_the_winner_and_the_objective(corpus, queries):
 
 def fake_evaluate(iou_by_size, iou_std):
     """An evaluate() that scores each chunk size as given, every other metric equal."""
-    from chunkopt.evaluate import Result
+    from chunkopt.evaluation import Result
 
     def evaluate(corpus, queries, chunker, **settings):
         summary = {"iou": iou_by_size[chunker.params["chunk_size"]], "iou_std": iou_std, "recall": 0.5,

@@ -7,7 +7,7 @@ import pytest
 
 import strategies
 from chunkopt.corpus import Corpus, Document
-from chunkopt.evaluate import COSTS, METRICS, evaluate
+from chunkopt.evaluation import COSTS, METRICS, evaluate
 from chunkopt.queries import Query, Reference
 from chunkopt.retrieval import Retriever, get_retriever
 from strategies.base import Param, ParameterError, Span, Strategy

@@ -43,7 +43,7 @@ COSTS = (
     "tokens_per_query",
 )
 DEFAULT_TOP_K = 5
-LATENCY_SAMPLES = 200  # queries timed one by one for the latency percentiles
+LATENCY_SAMPLES = 100  # queries timed one by one for the latency percentiles
 
 
 @dataclass(frozen=True)
