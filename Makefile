@@ -27,9 +27,13 @@ sweep: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# About 20 minutes on 2 cores; the Chroma figures need ../shared/benchmarks (see bench/README.md).
 bench:
 	$(MAKE) install EXTRAS=test,bench
 	$(BIN)/python bench/chunking_speed.py
+	$(BIN)/python bench/sweep_cost.py
+	$(BIN)/python bench/retrieval_quality.py
+	$(BIN)/python bench/query_generation.py --seeds 0 1 2
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .hypothesis

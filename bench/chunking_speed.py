@@ -283,6 +283,9 @@ CAVEATS = (
     "Budgets: chunkopt's chunks never exceed the size (n_tokens is the count of the chunk's own text, checked by "
     "the property tests); langchain's splitters log \"Created a chunk of size N, which is longer than the "
     "specified\" on this text, and its and chonkie's token splitters cut multi-byte characters (table above).",
+    "chunkopt sentence and semantic encode a long text in a second thread while spaCy segments it (tiktoken "
+    "releases the GIL), so on these 2 cores they cost about what spaCy alone does; on one core, add the encode "
+    "time (the *× encode* of the spaCy rows says how it compares).",
     "The machine is shared and noisy; ratios taken within a round are steadier than the MB/s columns.",
 )
 

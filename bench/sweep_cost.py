@@ -63,21 +63,35 @@ def run(docs: Path, queries: Path, grid: object, repeats: int) -> tuple[float, i
     return statistics.median(times), n
 
 
-def measure(name: str, docs: Path, queries: Path, repeats: int) -> list[str]:
-    lines = []
-    single_times = {}
+def measure(docs: Path, queries: Path, repeats: int) -> dict[str, float]:
+    """Median seconds of each single configuration, the 48-configuration sweep and the default sweep."""
+    figures = {}
     for single in SINGLES:
-        seconds, _ = run(docs, queries, [single], repeats)
-        single_times[single["strategy"]] = seconds
-    mean_single = statistics.mean(single_times.values())
-    sweep48, n48 = run(docs, queries, GRID_48, repeats)
-    default, n_default = run(docs, queries, None, repeats)
-    singles = ", ".join(f"{k} {v:.2f} s" for k, v in single_times.items())
-    lines.append(f"{name}: single configuration at 512 tokens (median of {repeats}): {singles}; mean {mean_single:.2f} s")
-    lines.append(f"{name}: {n48}-configuration sweep {sweep48:.2f} s = {sweep48 / mean_single:.1f}x the mean single "
-                 f"configuration ({sweep48 / (n48 * mean_single):.2f}x the cost of {n48} separate runs)")
-    lines.append(f"{name}: default sweep ({n_default} configurations) {default:.2f} s wall")
-    return lines
+        figures[single["strategy"]], _ = run(docs, queries, [single], repeats)
+    figures["sweep48"], figures["n48"] = run(docs, queries, GRID_48, repeats)
+    figures["default"], figures["n_default"] = run(docs, queries, None, repeats)
+    return figures
+
+
+def table(rows: dict[str, dict[str, float]], repeats: int) -> str:
+    names = [s["strategy"] for s in SINGLES]
+    lines = [
+        f"Seconds are medians of {repeats} runs, each in a fresh process, from reading the corpus to the ranked "
+        "results (imports excluded). Single configurations are each strategy at 512 tokens.",
+        "",
+        "| corpus | " + " | ".join(f"single {n}" for n in names)
+        + " | 48-config sweep | ÷ mean single | ÷ slowest single | ÷ 48 separate runs | default sweep (32) |",
+        "|---|" + "---:|" * (len(names) + 5),
+    ]
+    for corpus, f in rows.items():
+        singles = [f[n] for n in names]
+        mean = statistics.mean(singles)
+        lines.append(
+            f"| {corpus} | " + " | ".join(f"{v:.2f} s" for v in singles)
+            + f" | {f['sweep48']:.2f} s | {f['sweep48'] / mean:.1f}x | {f['sweep48'] / max(singles):.1f}x"
+            f" | {f['sweep48'] / (f['n48'] * mean):.2f}x | {f['default']:.2f} s |"
+        )
+    return "\n".join(lines)
 
 
 def main() -> None:
@@ -88,18 +102,16 @@ def main() -> None:
     if args.child:
         child(*args.child)
         return
-    lines = measure("bundled corpus", ROOT / "corpora" / "docs", ROOT / "corpora" / "queries.jsonl", args.repeats)
-    for line in lines:
-        print(line, flush=True)
+    rows = {"bundled corpora/ (90 KB, 90 queries)": measure(ROOT / "corpora" / "docs", ROOT / "corpora" / "queries.jsonl", args.repeats)}
     if CHROMA.is_dir():
         from chunkopt.chroma import import_chroma
 
         with tempfile.TemporaryDirectory() as tmp:
             import_chroma(CHROMA, tmp)
-            for line in measure("Chroma corpora", Path(tmp) / "corpus", Path(tmp) / "queries.jsonl", args.repeats):
-                print(line, flush=True)
+            rows["Chroma corpora (1.45 MB, 472 queries)"] = measure(Path(tmp) / "corpus", Path(tmp) / "queries.jsonl", args.repeats)
     else:
         print(f"(skipped the Chroma corpora: {CHROMA} not found)")
+    print(table(rows, args.repeats))
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ import functools
 import json
 import sys
 import time
+import warnings
 from pathlib import Path
 from typing import Any, Callable
 
@@ -76,6 +77,13 @@ def main() -> None:
     Example:
       chunkopt sweep corpora/docs --queries corpora/queries.jsonl --out tuned.json
     """
+    warnings.showwarning = _show_warning
+
+
+def _show_warning(message: Warning | str, category: type[Warning], filename: str, lineno: int,
+                  file: Any = None, line: str | None = None) -> None:
+    """The library's warnings (a file read as cp1252, a budget smaller than the chunks) as one line, no source."""
+    click.echo(f"Warning: {message}", err=True)
 
 
 @main.command(epilog=f"Example: {EXAMPLES['sweep']}")
@@ -125,8 +133,10 @@ def sweep(docs: Path, queries_path: Path | None, grid_path: Path | None, strateg
         raise click.UsageError("give --top-k or --token-budget, not both")
     if grid_path and (strategy_names or chunk_size or overlap):
         raise click.UsageError("give --grid or --strategy/--chunk-size/--overlap, not both")
+    if queries_path is None and docs.is_dir() and (docs / "queries.jsonl").is_file():
+        queries_path = docs / "queries.jsonl"
     corpus = load_corpus(docs, exclude=(queries_path,) if queries_path else ())
-    queries = _load_or_generate_queries(docs, queries_path, corpus, seed, quiet)
+    queries = _load_or_generate_queries(queries_path, corpus, seed, quiet)
     if not quiet:
         stderr.print(corpus.summary())
     grid = load_grid(grid_path) if grid_path else grid_from_flags(list(strategy_names), chunk_size, overlap)
@@ -165,12 +175,10 @@ def sweep(docs: Path, queries_path: Path | None, grid_path: Path | None, strateg
         stderr.print("wrote " + ", ".join(written))
 
 
-def _load_or_generate_queries(docs: Path, queries_path: Path | None, corpus: Any, seed: int, quiet: bool) -> list[Any]:
+def _load_or_generate_queries(queries_path: Path | None, corpus: Any, seed: int, quiet: bool) -> list[Any]:
     from chunkopt.queries import load_queries
     from chunkopt.querygen import generate_queries
 
-    if queries_path is None and docs.is_dir() and (docs / "queries.jsonl").is_file():
-        queries_path = docs / "queries.jsonl"
     if queries_path is not None:
         return load_queries(queries_path, corpus)
     queries = generate_queries(corpus, seed=seed)

@@ -42,7 +42,8 @@ COSTS = (
     "index_bytes",
     "tokens_per_query",
 )
-DEFAULT_TOP_K = 5
+# With neither top_k nor token_budget: the context most RAG prompts leave for retrieved text (the sweep's default too).
+DEFAULT_TOKEN_BUDGET = 1024
 LATENCY_SAMPLES = 100  # queries timed one by one for the latency percentiles
 
 
@@ -151,11 +152,11 @@ def _check_budget(top_k: int | None, token_budget: int | None) -> tuple[int | No
         raise ParameterError(
             f"give top_k or token_budget, not both (got top_k={top_k!r}, token_budget={token_budget!r})"
         )
-    if token_budget is not None:
+    if top_k is None:
+        token_budget = DEFAULT_TOKEN_BUDGET if token_budget is None else token_budget
         if isinstance(token_budget, bool) or not isinstance(token_budget, int) or token_budget < 1:
             raise ParameterError(f"token_budget must be a positive integer number of tokens, got {token_budget!r}")
         return None, token_budget
-    top_k = DEFAULT_TOP_K if top_k is None else top_k
     if isinstance(top_k, bool) or not isinstance(top_k, int) or top_k < 1:
         raise ParameterError(f"top_k must be a positive integer number of chunks, got {top_k!r}")
     return top_k, None

@@ -41,6 +41,11 @@ class Configuration:
         """A stable text key, used to recognise finished work when a sweep resumes."""
         return json.dumps({"strategy": self.strategy, "params": dict(self.params)}, sort_keys=True)
 
+    @property
+    def size(self) -> int:
+        """The most tokens a chunk of this configuration may hold (its strategy's size parameter)."""
+        return self.params[strategies.strategy_class(self.strategy).size_param]
+
     def build(self) -> Strategy:
         return strategies.get(self.strategy, **self.params)
 

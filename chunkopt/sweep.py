@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import warnings
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
@@ -24,7 +25,7 @@ from joblib import Parallel, delayed
 
 import chunkopt
 from chunkopt.corpus import Corpus
-from chunkopt.evaluation import evaluate
+from chunkopt.evaluation import DEFAULT_TOKEN_BUDGET, evaluate
 from chunkopt.grid import Configuration, default_grid, expand
 from chunkopt.queries import Query, queries_hash
 from chunkopt.selection import Constraints, check_objective, pareto_front, quantised, rank
@@ -33,7 +34,6 @@ from strategies.tokens import DEFAULT_ENCODING
 
 # The default context: as large as the largest default chunk size, so every configuration of
 # the default grid can return at least one chunk, and sizes compete for the same context.
-DEFAULT_TOKEN_BUDGET = 1024
 
 ProgressCallback = Callable[[Mapping[str, Any], int, int], None]
 
@@ -70,6 +70,14 @@ class Sweep:
         self.n_jobs = n_jobs
         self.checkpoint_dir = Path(checkpoint_dir) if checkpoint_dir is not None else None
         self.configurations = expand(self.grid, encoding)  # validates the whole grid before any work
+        oversized = [c.label() for c in self.configurations if token_budget is not None and c.size > token_budget]
+        if oversized:
+            warnings.warn(
+                f"{len(oversized)} configuration(s) may make chunks larger than the {token_budget}-token budget "
+                f"({', '.join(oversized[:3])}{', ...' if len(oversized) > 3 else ''}); a query whose best chunk "
+                "does not fit gets nothing, so they score low: raise the token budget to the largest size tried",
+                stacklevel=2,
+            )
 
     @property
     def budget(self) -> dict[str, int | None]:

@@ -17,6 +17,14 @@ class ParameterError(ValueError):
     """A strategy (or retriever, or sweep) parameter has a value outside what is valid."""
 
 
+class BudgetTooSmall(ParameterError):
+    """One character of the text costs more tokens than the whole budget (only possible below 4 tokens)."""
+
+    def __init__(self, needed: int, character: str, offset: int) -> None:
+        super().__init__(f"the character {character!r} at offset {offset} alone is {needed} tokens")
+        self.needed, self.character, self.offset = needed, character, offset
+
+
 @dataclass(frozen=True)
 class Chunk:
     """A contiguous piece of a document: its text, where it sits, and how many tokens it costs."""
@@ -189,9 +197,17 @@ class Strategy:
         """Chunk one text. Offsets are character offsets into `text`."""
         if not isinstance(text, str):
             raise TypeError(f"{self.name}: chunk() takes the document text as str, got {type(text).__name__}")
+        try:
+            spans = self.split(text)
+        except BudgetTooSmall as err:
+            where = f" of {doc_id!r}" if doc_id is not None else ""
+            raise ParameterError(
+                f"{self.name}: {self.size_param} must be at least {err.needed} tokens for this text: the character "
+                f"{err.character!r} at offset {err.offset}{where} alone is {err.needed} tokens, got {self.budget}"
+            ) from None
         return [
             Chunk(text=text[s.start : s.end], start=s.start, end=s.end, n_tokens=s.n_tokens, index=i, doc_id=doc_id)
-            for i, s in enumerate(self.split(text))
+            for i, s in enumerate(spans)
         ]
 
 

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from strategies.base import Param, ParameterError, Span, Strategy, check_overlap
+from strategies.base import BudgetTooSmall, Param, ParameterError, Span, Strategy, check_overlap
 from strategies.tokens import DEFAULT_ENCODING, get_tokenizer
 
 # Slices at most this long (characters) are simply encoded; longer ones use the clean-boundary shortcut.
@@ -206,10 +206,7 @@ def token_windows(
                 e = s + 1  # no whole token fits: one character
                 n = tokens.window_count(at, a, b, s, e)
                 if n > chunk_size:
-                    raise ParameterError(
-                        f"chunk_size must be at least {n} tokens for this text: the character {text[s]!r} at "
-                        f"offset {s} alone is {n} tokens, got {chunk_size}"
-                    )
+                    raise BudgetTooSmall(n, text[s], s)
                 b = a = max(a, _token_at(bounds, e))
                 break
             n = tokens.window_count(at, a, b, s, e)

@@ -173,3 +173,19 @@ def test_a_query_file_inside_the_folder_is_not_read_as_a_document(workspace):
                                        "--chunk-size", "64", "--out", "tuned.json"])
     assert result.exit_code == 0, result.output
     assert "questions.txt" not in read_config(workspace / "tuned.json")["corpus"]["files"]
+
+
+def test_library_warnings_are_one_plain_line(workspace):
+    result = sweep("--token-budget", "40")
+    assert result.exit_code == 0, result.output
+    assert ("Warning: 2 configuration(s) may make chunks larger than the 40-token budget "
+            "(fixed chunk_size=64, recursive chunk_size=64)") in result.output
+    assert "UserWarning" not in result.output
+
+
+def test_a_query_set_found_in_the_folder_is_used_and_not_counted_as_skipped(workspace):
+    (workspace / "queries.jsonl").rename(workspace / "docs" / "queries.jsonl")
+    result = CliRunner().invoke(main, ["sweep", "docs", "--strategy", "fixed", "--chunk-size", "64"])
+    assert result.exit_code == 0, result.output
+    assert "read 3 documents" in result.output and "1 query file" in result.output
+    assert "unsupported" not in result.output and "generated" not in result.output

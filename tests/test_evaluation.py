@@ -137,10 +137,10 @@ def test_summary_holds_every_metric_its_deviation_and_every_cost():
     assert result.summary["query_ms_p50"] <= result.summary["query_ms_p95"]
 
 
-def test_default_budget_is_top_five():
+def test_default_budget_is_1024_tokens_as_in_the_sweep():
     result = evaluate(CORPUS, QUERIES, ParagraphChunker(), "tfidf")
-    assert result.config["top_k"] == 5 and result.config["token_budget"] is None
-    assert all(len(row["chunks"]) == 5 for row in result.per_query)
+    assert result.config["top_k"] is None and result.config["token_budget"] == 1024
+    assert all(len(row["chunks"]) == 5 for row in result.per_query)  # the five paragraphs fit
 
 
 def test_config_and_row_name_strategy_retriever_and_budget():

@@ -57,7 +57,7 @@ def test_a_window_whose_text_encodes_longer_is_shortened():
 
 
 def test_a_character_over_the_budget_is_an_error_naming_chunk_size():
-    with pytest.raises(ParameterError, match=r"chunk_size must be at least 2 tokens for this text.*got 1"):
+    with pytest.raises(ParameterError, match=r"^fixed: chunk_size must be at least 2 tokens for this text.*got 1"):
         FixedChunker(chunk_size=1).chunk("🙂")
 
 

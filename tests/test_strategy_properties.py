@@ -106,6 +106,14 @@ def test_size_of_the_wrong_type_is_a_parameter_error(name):
 
 
 @pytest.mark.parametrize("name", strategies.available())
+def test_a_character_costing_more_than_the_size_names_the_size_parameter_and_the_document(name):
+    size_param = strategy_class_or_skip(name).size_param
+    chunker = strategies.get(name, **{size_param: 1})
+    with pytest.raises(ParameterError, match=rf"^{name}: {size_param} must be at least 2 tokens .*'🙂' at offset 0 of 'a.md'.*got 1"):
+        chunker.chunk("🙂", doc_id="a.md")
+
+
+@pytest.mark.parametrize("name", strategies.available())
 def test_token_overlap_not_smaller_than_the_size_is_a_parameter_error(name):
     cls = strategy_class_or_skip(name)
     overlap = next((p for p in cls.schema if p.name == "overlap"), None)

@@ -161,6 +161,12 @@ def test_top_k_and_token_budget_together_are_refused():
         Sweep(GRID, top_k=2, token_budget=100)
 
 
+def test_sizes_over_the_token_budget_are_warned_about():
+    with pytest.warns(UserWarning, match=r"2 configuration\(s\) may make chunks larger than the 60-token budget "
+                      r"\(fixed chunk_size=64, fixed chunk_size=256\)"):
+        Sweep([{"strategy": "fixed", "chunk_size": [16, 64, 256]}], token_budget=60)
+
+
 def test_the_grid_is_validated_before_any_work():
     with pytest.raises(ParameterError, match="chunk_size must be an integer >= 1, got -5"):
         Sweep([{"strategy": "fixed", "chunk_size": -5}])

@@ -1,0 +1,30 @@
+"""The README's strategy examples print what the README says they print."""
+
+import contextlib
+import io
+import re
+from pathlib import Path
+
+import pytest
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+# A python block that prints, followed by its output as comment lines ("# 0 0 285 64   a note").
+EXAMPLE = re.compile(r"```python\n(?P<code>(?:(?!```)(?!# ).*\n)+?)(?P<output>(?:# .*\n)+)```")
+
+
+def examples() -> list[tuple[str, str]]:
+    return [(m["code"], m["output"]) for m in EXAMPLE.finditer(README.read_text(encoding="utf-8")) if "print(" in m["code"]]
+
+
+def test_the_readme_has_printed_examples():
+    assert len(examples()) >= 4
+
+
+@pytest.mark.parametrize("code, output", examples(), ids=lambda s: s.splitlines()[0][:40] if "\n" in s else "")
+def test_readme_example_prints_what_the_readme_shows(code, output):
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        exec(compile("import strategies\n" + code, str(README), "exec"), {})
+    # A shown line may end with a note after two or more spaces; the printed line is what precedes it.
+    shown = [re.split(r" {2,}", line[2:], maxsplit=1)[0] for line in output.splitlines()]
+    assert printed.getvalue().splitlines() == shown
