@@ -42,7 +42,9 @@ COSTS = (
     "index_bytes",
     "tokens_per_query",
 )
-# With neither top_k nor token_budget: the context most RAG prompts leave for retrieved text (the sweep's default too).
+# With neither top_k nor token_budget (here and in the sweep): as large as the largest default chunk
+# size, so every configuration of the default grid can return at least one chunk, and sizes compete
+# for the same context.
 DEFAULT_TOKEN_BUDGET = 1024
 LATENCY_SAMPLES = 100  # queries timed one by one for the latency percentiles
 
@@ -84,7 +86,7 @@ def evaluate(
     token_budget: int | None = None,
 ) -> Result:
     """Score one chunking configuration with one retriever (a name, or a Retriever to copy)."""
-    top_k, token_budget = _check_budget(top_k, token_budget)
+    top_k, token_budget = check_budget(top_k, token_budget)
     queries = list(queries)
     _check_queries(queries, corpus)
     retriever = _fresh_retriever(retriever)
@@ -147,7 +149,8 @@ def evaluate(
     return Result(config=config, summary=summary, per_query=rows)
 
 
-def _check_budget(top_k: int | None, token_budget: int | None) -> tuple[int | None, int | None]:
+def check_budget(top_k: int | None, token_budget: int | None) -> tuple[int | None, int | None]:
+    """(top_k, None) or (None, token_budget), validated; the default token budget when neither is given."""
     if top_k is not None and token_budget is not None:
         raise ParameterError(
             f"give top_k or token_budget, not both (got top_k={top_k!r}, token_budget={token_budget!r})"

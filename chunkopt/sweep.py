@@ -25,15 +25,12 @@ from joblib import Parallel, delayed
 
 import chunkopt
 from chunkopt.corpus import Corpus
-from chunkopt.evaluation import DEFAULT_TOKEN_BUDGET, evaluate
+from chunkopt.evaluation import check_budget, evaluate
 from chunkopt.grid import Configuration, default_grid, expand
 from chunkopt.queries import Query, queries_hash
 from chunkopt.selection import Constraints, check_objective, pareto_front, quantised, rank
 from strategies.base import ParameterError, Strategy
 from strategies.tokens import DEFAULT_ENCODING
-
-# The default context: as large as the largest default chunk size, so every configuration of
-# the default grid can return at least one chunk, and sizes compete for the same context.
 
 ProgressCallback = Callable[[Mapping[str, Any], int, int], None]
 
@@ -54,10 +51,7 @@ class Sweep:
         n_jobs: int = 1,
         checkpoint_dir: str | Path | None = None,
     ) -> None:
-        if top_k is not None and token_budget is not None:
-            raise ParameterError("give top_k or token_budget, not both")
-        if top_k is None and token_budget is None:
-            token_budget = DEFAULT_TOKEN_BUDGET
+        top_k, token_budget = check_budget(top_k, token_budget)
         if not isinstance(n_jobs, int) or isinstance(n_jobs, bool) or n_jobs == 0 or n_jobs < -1:
             raise ParameterError(f"n_jobs must be a positive number of processes or -1 for all cores, got {n_jobs!r}")
         self.grid = list(grid) if grid is not None else default_grid()

@@ -6,11 +6,13 @@ line), blank lines, line breaks, sentence ends (". ", "! ", "? ", 。！？), cl
 is cut at the strongest separator it contains; adjacent pieces are merged greedily while the
 merged text fits `chunk_size` tokens; a piece too big on its own is split again with the next
 separators and yields chunks of its own. Chunks do not start or end with whitespace (the
-whitespace at a cut belongs to no chunk), so whitespace-only text gives no chunks.
+whitespace at a cut belongs to no chunk; the one exception is a token window whose trimmed text
+would count more tokens than the budget), so whitespace-only text gives no chunks.
 
 Two rules keep markdown readable: a chunk does not end with a heading while text follows it
 (the heading goes with the text under it), and a fenced code block (``` or ~~~) is never cut
-unless it alone exceeds the budget, in which case it is cut at its own blank lines and lines.
+unless it alone exceeds the budget, in which case it is split like any other text (from the
+strongest separator it contains, so a `# comment` line in it counts as a heading).
 
 Offsets are carried through every split (each piece is a character range of the source, never
 searched for), and every chunk's token count is the exact count of its own text, from the
