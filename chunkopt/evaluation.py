@@ -33,15 +33,7 @@ from strategies.base import Chunk, ParameterError, Strategy
 from strategies.tokens import DEFAULT_ENCODING, get_tokenizer
 
 METRICS = metrics.METRICS
-COSTS = (
-    "chunk_seconds",
-    "index_seconds",
-    "query_ms_p50",
-    "query_ms_p95",
-    "n_chunks",
-    "index_bytes",
-    "tokens_per_query",
-)
+COSTS = metrics.COSTS
 # With neither top_k nor token_budget (here and in the sweep): as large as the largest default chunk
 # size, so every configuration of the default grid can return at least one chunk, and sizes compete
 # for the same context.

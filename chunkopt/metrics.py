@@ -60,6 +60,16 @@ METRICS = (
     "precision_tokens",
     "iou_tokens",
 )
+# The costs `chunkopt.evaluation` measures beside them, by the same names in Python, JSON and CLI output.
+COSTS = (
+    "chunk_seconds",
+    "index_seconds",
+    "query_ms_p50",
+    "query_ms_p95",
+    "n_chunks",
+    "index_bytes",
+    "tokens_per_query",
+)
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
+from chunkopt import metrics
 from strategies.base import ParameterError
 
 QUALITY_METRICS = (
@@ -22,15 +23,7 @@ QUALITY_METRICS = (
     "recall_tokens",
     "precision_tokens",
 )
-COST_METRICS = (
-    "chunk_seconds",
-    "index_seconds",
-    "query_ms_p50",
-    "query_ms_p95",
-    "n_chunks",
-    "index_bytes",
-    "tokens_per_query",
-)
+COST_METRICS = metrics.COSTS
 # Cheaper first: what a tie is decided on, in order. Context tokens are paid on every query,
 # chunks once per index; latency is the noisiest measurement, so it comes last.
 TIE_BREAK = ("tokens_per_query", "n_chunks", "query_ms_p50")
