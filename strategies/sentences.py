@@ -12,6 +12,7 @@ many configurations segments each document once.
 
 from __future__ import annotations
 
+import os
 import pkgutil
 import re
 from bisect import bisect_right
@@ -219,6 +220,12 @@ _OVERLAP_ENCODING_FROM = 20_000
 @lru_cache(maxsize=1)
 def _encoder() -> ThreadPoolExecutor:
     return ThreadPoolExecutor(max_workers=1, thread_name_prefix="chunkopt-encode")
+
+
+# A forked child inherits the executor but not its thread, and would wait forever on its first long
+# text: it makes an executor of its own instead.
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_encoder.cache_clear)
 
 
 def clear_caches() -> None:

@@ -153,3 +153,18 @@ def test_long_text_encoded_beside_spacy_gives_the_same_chunks(monkeypatch):
     clear_caches()
     assert chunker.chunk(text) == in_one_thread
     assert all(text[c.start:c.end] == c.text and c.n_tokens <= 64 for c in in_one_thread)
+
+
+def test_a_forked_process_still_chunks_long_texts():
+    import multiprocessing
+
+    text = " ".join(f"Line {i} of a long report." for i in range(2000))
+    strategies.get("sentence", chunk_size=64).chunk(text)  # the parent's encoding thread now exists
+    context = multiprocessing.get_context("fork")
+    with context.Pool(1) as pool:
+        n_chunks = pool.apply_async(_count_chunks, (text + " One more.",)).get(timeout=60)
+    assert n_chunks > 1
+
+
+def _count_chunks(text):
+    return len(strategies.get("sentence", chunk_size=64).chunk(text))
