@@ -27,7 +27,8 @@ sweep: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-# About 20 minutes on 2 cores; the Chroma figures need ../shared/benchmarks (see bench/README.md).
+# Every benchmark in turn (several minutes on 2 cores; sweep_cost.py alone took about 4); the Chroma
+# figures need ../shared/benchmarks (see bench/README.md).
 bench:
 	$(MAKE) install EXTRAS=test,bench
 	$(BIN)/python bench/chunking_speed.py
