@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import sys
 import time
 import warnings
@@ -99,7 +100,16 @@ def _show_warning(message: Warning | str, category: type[Warning], filename: str
 @click.option("--top-k", type=click.IntRange(min=1), help="Score the top K chunks per query.")
 @click.option("--token-budget", type=click.IntRange(min=1),
               help="Score chunks in rank order while they fit in this many tokens (default 1024 unless --top-k).")
-@click.option("--objective", default="iou", show_default=True, help="Metric to maximise: iou, recall, precision, mrr, ...")
+@click.option("--budgets", callback=_csv(int),
+              help="Token budgets of the budget curve, e.g. 256,512,1024,2048,4096 (the default); with --top-k K, every k to K.")
+@click.option("--objective", default="recall", show_default=True,
+              help="Metric to maximise: recall (share of the answer text in the context), iou, precision, mrr, ...")
+@click.option("--baseline", help="The configuration you use today, e.g. 'fixed chunk_size=512 overlap=64' "
+              "(added if not in the grid). Default grid: fixed chunk_size=512.")
+@click.option("--alpha", type=float, default=0.05, show_default=True,
+              help="Significance level of the paired tests that decide which configurations tie with the best.")
+@click.option("--resamples", type=int, default=10_000, show_default=True,
+              help="Resamples of the bootstrap intervals and the sign-flip tests.")
 @click.option("--max-query-ms", type=click.FloatRange(min=0), help="Constraint: p95 query latency, milliseconds.")
 @click.option("--max-chunks", type=click.IntRange(min=1), help="Constraint: chunks in the index.")
 @click.option("--min-recall", type=click.FloatRange(0, 1), help="Constraint: mean recall.")
@@ -111,39 +121,45 @@ def _show_warning(message: Warning | str, category: type[Warning], filename: str
 @click.option("--jobs", type=int, default=1, show_default=True, help="Configurations evaluated in parallel (-1: all cores).")
 @click.option("--checkpoint-dir", type=click.Path(file_okay=False, path_type=Path), default=Path(".chunkopt"),
               show_default=True, help="Where finished configurations are journaled, so a rerun resumes.")
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed for generated queries.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed for generated queries and the statistics.")
 @click.option("--top", type=click.IntRange(min=1), default=10, show_default=True, help="Rows in the terminal table.")
 @click.option("--quiet", "-q", is_flag=True, help="Print only errors and the winner.")
 @click.option("--verbose", "-v", is_flag=True, help="Print each configuration as it finishes.")
 @_user_errors
 def sweep(docs: Path, queries_path: Path | None, grid_path: Path | None, strategy_names: tuple[str, ...],
           chunk_size: list[int], overlap: list[Any], retriever: str, top_k: int | None, token_budget: int | None,
-          objective: str, max_query_ms: float | None, max_chunks: int | None, min_recall: float | None,
-          max_context_tokens: float | None, encoding: str, out: Path | None, results: Path | None,
+          budgets: list[int], objective: str, baseline: str | None, alpha: float, resamples: int,
+          max_query_ms: float | None, max_chunks: int | None, min_recall: float | None, max_context_tokens: float | None, encoding: str, out: Path | None, results: Path | None,
           report: Path | None, jobs: int, checkpoint_dir: Path, seed: int, top: int, quiet: bool, verbose: bool) -> None:
     """Try chunking configurations on DOCS and pick the best for your queries."""
     from chunkopt.config import save_config, tuned_config
     from chunkopt.corpus import load_corpus
     from chunkopt.grid import grid_from_flags, load_grid
-    from chunkopt.report import results_table, write_html, write_results
+    from chunkopt.report import results_table, sweep_setup, write_html, write_results
     from chunkopt.selection import Constraints
     from chunkopt.sweep import Sweep
 
     if top_k is not None and token_budget is not None:
         raise click.UsageError("give --top-k or --token-budget, not both")
+    if top_k is not None and budgets:
+        raise click.UsageError("--budgets are token budgets; with --top-k K the curve is every k from 1 to K, so give one or the other")
     if grid_path and (strategy_names or chunk_size or overlap):
         raise click.UsageError("give --grid or --strategy/--chunk-size/--overlap, not both")
+    # Every setting is checked before any document is read.
+    grid = load_grid(grid_path) if grid_path else grid_from_flags(list(strategy_names), chunk_size, overlap)
+    custom_grid = bool(grid_path or strategy_names or chunk_size or overlap)
+    constraints = Constraints(max_query_ms=max_query_ms, max_chunks=max_chunks, min_recall=min_recall,
+                              max_context_tokens=max_context_tokens)
+    search = Sweep(grid if custom_grid else None, retriever=retriever, top_k=top_k, token_budget=token_budget,
+                   budgets=budgets or None, objective=objective, constraints=constraints, baseline=baseline,
+                   alpha=alpha, resamples=resamples, seed=seed, encoding=encoding, n_jobs=jobs,
+                   checkpoint_dir=checkpoint_dir)
     if queries_path is None and docs.is_dir() and (docs / "queries.jsonl").is_file():
         queries_path = docs / "queries.jsonl"
     corpus = load_corpus(docs, exclude=(queries_path,) if queries_path else ())
     queries = _load_or_generate_queries(queries_path, corpus, seed, quiet)
     if not quiet:
         stderr.print(corpus.summary())
-    grid = load_grid(grid_path) if grid_path else grid_from_flags(list(strategy_names), chunk_size, overlap)
-    constraints = Constraints(max_query_ms=max_query_ms, max_chunks=max_chunks, min_recall=min_recall,
-                              max_context_tokens=max_context_tokens)
-    search = Sweep(grid, retriever=retriever, top_k=top_k, token_budget=token_budget, objective=objective,
-                   constraints=constraints, encoding=encoding, n_jobs=jobs, checkpoint_dir=checkpoint_dir)
     started = time.perf_counter()
     try:
         _fit_with_progress(search, corpus, queries, quiet, verbose)
@@ -157,16 +173,22 @@ def sweep(docs: Path, queries_path: Path | None, grid_path: Path | None, strateg
         resumed = f" ({search.resumed_} resumed from {search.checkpoint_})" if search.resumed_ else ""
         stderr.print(f"{len(search.results_)} configurations scored on {len(queries)} queries in {elapsed:.1f} s{resumed}")
         stdout = Console()
-        if not stdout.is_terminal:  # piped or captured: don't squeeze the table into 80 columns
+        if not stdout.is_terminal and "COLUMNS" not in os.environ:  # piped: don't squeeze the table into 80 columns
             stdout = Console(width=140)
-        stdout.print(results_table(search.results_, objective, top=top))
+        stdout.print(results_table(search.results_, objective, top=top, width=stdout.width))
     verdict = search.explain()
     click.echo(verdict, err=True)
     if results:
         write_results(search.results_, results)
     if report:
-        write_html(search.results_, objective, f"chunkopt sweep of {docs}", verdict, report)
+        source = str(queries_path) if queries_path else f"generated from the documents (seed {seed})"
+        setup = sweep_setup(search, corpus, queries, source)
+        recommended = search.recommended_result(corpus, queries) if search.best_config_ else None
+        write_html(search, setup, f"chunkopt sweep of {docs}", report, recommended=recommended, corpus=corpus,
+                   queries=queries)
     if search.best_config_ is None:
+        if not quiet and (results or report):
+            stderr.print("wrote " + ", ".join(str(p) for p in (results, report) if p) + "; no tuned configuration (see above)")
         sys.exit(1)
     if out:
         save_config(tuned_config(search, corpus, queries), out)
