@@ -31,9 +31,9 @@ def score_phrase(objective: str, value: float, budget: Mapping[str, Any], interv
     return text
 
 
-def difference(objective: str, value: float) -> str:
-    """A difference of the objective: percentage points for recall, the raw value otherwise."""
-    return f"{value * 100:+.1f} points" if objective == "recall" else f"{value:+.4f}"
+def signed(objective: str, value: float) -> str:
+    """A difference of the objective: percentage points for recall (`+6.3`), the raw value otherwise."""
+    return f"{value * 100:+.1f}" if objective == "recall" else f"{value:+.4f}"
 
 
 def explain(sweep: Any) -> str:
@@ -89,9 +89,10 @@ def _baseline_line(sweep: Any) -> str:
             f"this is {whose}: nothing in the grid is significantly better than it, so keep it"
         )
     gain = decision.gain
+    unit = " points" if objective == "recall" else ""
     change = (
-        f"{difference(objective, gain['gain'])} over {whose} {base['label']} "
-        f"(95% CI {difference(objective, gain['ci_low'])} to {difference(objective, gain['ci_high'])}, p = {gain['p']:.3g})"
+        f"{signed(objective, gain['gain'])}{unit} over {whose} {base['label']} "
+        f"(95% CI {signed(objective, gain['ci_low'])} to {signed(objective, gain['ci_high'])}, p = {gain['p']:.2g})"
     )
     if gain["p"] < decision.alpha:
         return change

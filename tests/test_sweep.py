@@ -308,7 +308,7 @@ def test_the_baseline_line_gives_the_gain_with_its_interval(corpus, monkeypatch)
     worse = [x - 0.1 for x in better]
     sweep = sweep_with(monkeypatch, corpus, {16: better, 64: worse}, baseline="fixed chunk_size=64")
     assert sweep.explain().splitlines()[-1] == (
-        "  +10.0 points over your baseline fixed chunk_size=64 (95% CI +10.0 points to +10.0 points, p = 0.000488)"
+        "  +10.0 points over your baseline fixed chunk_size=64 (95% CI +10.0 to +10.0, p = 0.00049)"
     )
 
 
@@ -318,7 +318,7 @@ def test_a_baseline_tied_with_the_best_is_kept(corpus, monkeypatch):
                        baseline="fixed chunk_size=64")
     # Same cost and score: the tie goes to the first in the grid, which is not the baseline.
     assert sweep.explain().splitlines()[-1] == (
-        "  +0.0 points over your baseline fixed chunk_size=64 (95% CI +0.0 points to +0.0 points, p = 1): "
+        "  +0.0 points over your baseline fixed chunk_size=64 (95% CI +0.0 to +0.0, p = 1): "
         "not a significant difference, so keeping fixed chunk_size=64 loses nothing measurable"
     )
 
