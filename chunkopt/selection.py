@@ -134,7 +134,8 @@ class Decision:
 
     `top` scores highest on the objective among the configurations meeting the constraints;
     `tied` are those not significantly worse than it (`top` included); `recommended` is the
-    cheapest of them (never one significantly worse than the baseline). `p_vs_best[i]` is the
+    baseline when it is tied, else the cheapest of them (never one significantly worse than the
+    baseline). `p_vs_best[i]` is the
     Holm-adjusted one-sided p-value that `top` beats row i. `status` is "ok", "infeasible" (no
     configuration meets the constraints) or "zero" (even the best scores 0: nothing to recommend).
     """
@@ -164,18 +165,20 @@ def decide(
     resamples: int = statistics.DEFAULT_RESAMPLES,
     seed: int = 0,
 ) -> Decision:
-    """The recommendation: the cheapest configuration not significantly worse than the top scorer.
+    """The recommendation: the baseline if it ties with the top scorer, else the cheapest tie.
 
     `scores[i]` are row i's per-query values of the objective, every row on the same queries in
     the same order, so configurations are compared pairwise on each query (see
     `chunkopt.statistics`). This is the one-standard-error rule of model selection made paired:
     among the configurations the query set cannot tell apart from the best, take the one that
-    costs least (tokens per query, then chunks, then latency).
+    costs least (tokens per query, then chunks, then latency); and when what the team runs today
+    is among them, keep it. A configuration significantly worse than the baseline is never
+    recommended.
     """
     check_objective(objective)
     alpha = statistics.check_alpha(alpha)
     resamples = statistics.check_resamples(resamples)
-    intervals = [statistics.interval(s, resamples, seed) for s in scores]
+    intervals = statistics.intervals(scores, resamples, seed)
     common = dict(objective=objective, alpha=alpha, resamples=resamples, seed=seed, intervals=intervals, baseline=baseline)
     feasible = [i for i in rank(rows, objective, constraints) if not constraints.violations(rows[i])]
     if not feasible:
@@ -184,15 +187,19 @@ def decide(
     if rows[top][objective] <= 0:
         return Decision(status="zero", top=top, **common)
     others = feasible[1:]
-    adjusted = statistics.holm([statistics.sign_flip_test(scores[top], scores[i], resamples, seed) for i in others])
-    p_vs_best = dict(zip(others, adjusted))
+    raw = statistics.sign_flip_tests(scores[top], [scores[i] for i in others], resamples, seed) if others else []
+    p_vs_best = dict(zip(others, statistics.holm(raw)))
     tied = (top, *(i for i in others if p_vs_best[i] >= alpha))
-    candidates = list(tied)
-    if baseline is not None:  # never recommend what the baseline beats
-        candidates = [
-            i for i in tied if i == top or statistics.sign_flip_test(scores[baseline], scores[i], resamples, seed) >= alpha
-        ]
-    recommended = min(candidates, key=lambda i: (*cost(rows[i]), -rows[i][objective], i))
+    if baseline in tied:
+        # The burden of proof is on a change: switching means re-chunking and re-indexing, so a
+        # baseline the queries cannot tell apart from the best is kept, whatever else ties.
+        recommended = baseline
+    else:
+        candidates = list(tied)
+        if baseline is not None:  # never recommend what the baseline beats (it may break a constraint)
+            below = statistics.sign_flip_tests(scores[baseline], [scores[i] for i in tied], resamples, seed)
+            candidates = [i for i, p in zip(tied, below) if i == top or p >= alpha]
+        recommended = min(candidates, key=lambda i: (*cost(rows[i]), -rows[i][objective], i))
     gain = None
     if baseline is not None:
         gain = statistics.paired_gain(scores[recommended], scores[baseline], resamples, seed)

@@ -63,9 +63,13 @@ def explain(sweep: Any) -> str:
     test = f"paired sign-flip test over {sweep.n_queries_} queries, Holm-corrected, alpha {decision.alpha:g}"
     others = [r for r in sweep.tied_ if r["label"] != best["label"]]
     if best is not top:
+        why = (
+            f"{len(sweep.tied_) - 1} configurations are tied with it, this one included" if best["baseline"]
+            else f"this is the cheapest of the {len(sweep.tied_)} tied configurations"
+        )
         lines.append(
             f"  the top scorer, {top['label']} ({score_phrase(objective, top[objective], sweep.budget)}), is not "
-            f"significantly better ({test}); this is the cheapest of the {len(sweep.tied_)} configurations tied with it"
+            f"significantly better ({test}); {why}"
         )
     elif others:
         lines.append(f"  it scores highest; the {len(others)} configuration(s) tied with it ({test}) all cost more")
@@ -85,9 +89,9 @@ def _baseline_line(sweep: Any) -> str:
         return "no baseline to compare with: give --baseline with the configuration you use today"
     whose = "the default baseline" if sweep.baseline_is_default else "your baseline"
     if base["recommended"]:
-        return (
-            f"this is {whose}: nothing in the grid is significantly better than it, so keep it"
-        )
+        if sweep.baseline_is_default:
+            return "this is the default baseline: nothing in the grid is significantly better than it on these queries"
+        return "this is your baseline: nothing in the grid is significantly better than it, so keep it"
     gain = decision.gain
     unit = " points" if objective == "recall" else ""
     change = (

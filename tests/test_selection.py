@@ -114,3 +114,15 @@ def test_a_fraction_of_a_token_does_not_outweigh_fewer_chunks():
     rows = [row("fewer-tokens", 0.5, tokens=928.0, chunks=60), row("fewer-chunks", 0.5, tokens=928.3, chunks=46)]
     same = [1, 0, 1, 0, 1, 0]
     assert decide(rows, [same, same], "iou", Constraints()).recommended == 1
+
+
+def test_decide_never_recommends_a_configuration_significantly_worse_than_the_baseline():
+    # The baseline breaks the chunk limit, so it is neither tested nor recommended; "cheap" ties
+    # with the top scorer (p 7/64 >= 0.1) but is below the baseline on all 7 queries where they differ (p 1/128).
+    rows = [row("top", 0.75, tokens=900), row("cheap", 0.42, tokens=100), row("base", 1.0, tokens=500, chunks=999)]
+    top = [1.0] * 9 + [0.0] * 3
+    cheap = [1.0] * 4 + [0.0] * 5 + [1.0] + [0.0] * 2
+    base = [1.0] * 12
+    decision = decide(rows, [top, cheap, base], "iou", Constraints(max_chunks=500), baseline=2, alpha=0.1)
+    assert decision.tied == (0, 1)
+    assert decision.recommended == 0

@@ -4,7 +4,16 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from chunkopt.statistics import check_alpha, check_resamples, holm, interval, paired_gain, sign_flip_test
+from chunkopt.statistics import (
+    check_alpha,
+    check_resamples,
+    holm,
+    interval,
+    intervals,
+    paired_gain,
+    sign_flip_test,
+    sign_flip_tests,
+)
 from strategies.base import ParameterError
 
 
@@ -77,6 +86,30 @@ def test_interval_holds_the_mean_and_is_reproducible():
     # Close to the normal approximation, mean +- 1.96 standard errors.
     half = 1.96 * values.std(ddof=1) / np.sqrt(values.size)
     assert high - low == pytest.approx(2 * half, rel=0.1)
+
+
+def test_interval_agrees_with_scipy_bootstrap():
+    values = np.random.default_rng(8).uniform(size=300)
+    expected = stats.bootstrap((values,), np.mean, n_resamples=20_000, method="percentile", random_state=0).confidence_interval
+    low, high = interval(values, resamples=20_000)
+    assert (low, high) == pytest.approx((expected.low, expected.high), abs=0.003)
+
+
+def test_intervals_of_many_rows_are_those_of_each_row_alone():
+    rows = np.random.default_rng(9).uniform(size=(3, 80))
+    together = intervals(rows, seed=2)
+    assert together[1] == pytest.approx(interval(rows[1], seed=2), abs=0.01)
+    assert all(lo < row.mean() < hi for (lo, hi), row in zip(together, rows))
+
+
+def test_many_tests_at_once_give_each_test_alone():
+    rng = np.random.default_rng(10)
+    best = rng.uniform(size=60)
+    others = [best - rng.normal(0.05, 0.2, size=60), best.copy(), np.where(np.arange(60) < 5, best - 0.1, best)]
+    together = sign_flip_tests(best, others)
+    assert together[1] == 1.0  # identical
+    assert together[2] == pytest.approx(1 / 32)  # five queries differ, all in favour of best: exact
+    assert together[0] == pytest.approx(sign_flip_test(best, others[0]), abs=0.01)
 
 
 def test_interval_of_constant_scores_is_a_point():
