@@ -9,6 +9,7 @@ listed in `Corpus.skipped` with the reason, and `Corpus.summary()` says it in on
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import re
@@ -40,6 +41,7 @@ class Corpus:
         if len(self.by_id) != len(self.documents):
             raise ValueError("two documents share an id")
         self.skipped = list(skipped or [])  # (relative path, reason) for files not read
+        self._fingerprint: dict[str, str] | None = None
 
     def __iter__(self) -> Iterator[Document]:
         return iter(self.documents)
@@ -51,8 +53,14 @@ class Corpus:
         return self.by_id[doc_id]
 
     def fingerprint(self) -> dict[str, str]:
-        """SHA-256 of each document's text, by id: what a tuned config records to detect drift."""
-        return {d.id: hashlib.sha256(d.text.encode("utf-8")).hexdigest() for d in self.documents}
+        """SHA-256 of each document's text, by id: what a tuned config records to detect drift.
+
+        Computed once per corpus (documents are immutable): a sweep needs it for its journal, its
+        resume message and the tuned config, and hashing 100 MB three times is wasted seconds.
+        """
+        if self._fingerprint is None:
+            self._fingerprint = {d.id: hashlib.sha256(d.text.encode("utf-8")).hexdigest() for d in self.documents}
+        return dict(self._fingerprint)
 
     def summary(self) -> str:
         """One line: "read 14 documents (84.2 KB); skipped 3: 2 unsupported (.png, .jsonl), 1 binary"."""
@@ -173,8 +181,10 @@ def _walk(root: Path) -> tuple[list[tuple[str, Path]], list[tuple[str, str]]]:
     walk_dir(root, "")
     while links:  # following a link may find more links
         rel, link = links.pop(0)
-        target = link.resolve()
-        if not target.exists():
+        target = _resolve(link)
+        if target is None:
+            skipped.append((rel, "symlink loop"))
+        elif not target.exists():
             skipped.append((rel, "broken symlink"))
         elif not target.is_relative_to(real_root):
             skipped.append((rel, "symlink out of the folder"))
@@ -194,6 +204,18 @@ def _walk(root: Path) -> tuple[list[tuple[str, Path]], list[tuple[str, str]]]:
     return files, skipped
 
 
+def _resolve(link: Path) -> Path | None:
+    """Where a symlink leads, or None when links lead to each other in a loop (never ending)."""
+    try:
+        return link.resolve()
+    except RuntimeError:  # Python < 3.13: "Symlink loop from ..."
+        return None
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return None
+        raise
+
+
 # ---- reading one file ---------------------------------------------------------------------
 
 
@@ -210,7 +232,7 @@ def _read(rel: str, file: Path) -> tuple[Document | None, str]:
             raw = file.read_bytes()
             decoded = _decode(raw, rel)
             if decoded is None:
-                return None, "binary"
+                return None, _binary_reason(raw)
             text, encoding = decoded
             if fmt == "html":
                 text = html_to_text(text)
@@ -251,6 +273,24 @@ def _decode(raw: bytes, rel: str) -> tuple[str, str] | None:
         warnings.warn(f"{rel} is not valid UTF-8; read it as {encoding}", stacklevel=4)
         return text, encoding
     raise AssertionError("latin-1 decodes any bytes")
+
+
+UTF16_WITHOUT_BOM = "not UTF-8 text, possibly UTF-16 without a byte-order mark"
+
+
+def _binary_reason(raw: bytes) -> str:
+    """Why a file with NUL bytes is skipped: UTF-16 text without a BOM puts them at every other byte."""
+    sample = raw[: min(len(raw), BINARY_SNIFF_BYTES) // 2 * 2]
+    even, odd = sample[0::2].count(0), sample[1::2].count(0)  # NULs at even and at odd positions
+    pairs = len(sample) // 2
+    if pairs < 8 or max(even, odd) < 0.3 * pairs or min(even, odd) > 0.02 * pairs:
+        return "binary"
+    try:  # ASCII-range text in UTF-16 has its NUL high bytes all on one side
+        text = sample.decode("utf-16-le" if odd > even else "utf-16-be")
+    except UnicodeDecodeError:
+        return "binary"
+    printable = sum(c.isprintable() or c.isspace() for c in text)
+    return UTF16_WITHOUT_BOM if printable >= 0.95 * len(text) else "binary"
 
 
 class _PdfUnavailable(Exception):

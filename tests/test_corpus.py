@@ -264,3 +264,44 @@ def test_damaged_pdf_is_skipped_as_unreadable(tmp_path):
     write(tmp_path / "broken.pdf", b"%PDF-1.4 garbage")
     (path, reason), = load_corpus(tmp_path).skipped
     assert path == "broken.pdf" and reason.startswith("unreadable (")
+
+
+@pytest.mark.skipif(not hasattr(os, "symlink"), reason="no symlinks on this platform")
+def test_file_symlinks_that_point_at_each_other_are_skipped_as_a_loop(tmp_path):
+    write(tmp_path / "doc.txt", "text")
+    os.symlink("loopB.txt", tmp_path / "loopA.txt")
+    os.symlink("loopA.txt", tmp_path / "loopB.txt")
+    corpus = load_corpus(tmp_path)
+    assert [d.id for d in corpus] == ["doc.txt"]
+    assert corpus.skipped == [("loopA.txt", "symlink loop"), ("loopB.txt", "symlink loop")]
+
+
+@pytest.mark.parametrize("codec", ["utf-16-le", "utf-16-be"])
+def test_utf16_file_without_bom_is_named_as_such_not_binary(tmp_path, codec):
+    write(tmp_path / "doc.txt", "text")
+    write(tmp_path / "wide.txt", "wide text without a byte-order mark".encode(codec))
+    assert load_corpus(tmp_path).skipped == [
+        ("wide.txt", "not UTF-8 text, possibly UTF-16 without a byte-order mark")
+    ]
+
+
+def test_fingerprint_hashes_each_document_once_however_often_it_is_asked(tmp_path, monkeypatch):
+    import hashlib
+
+    import chunkopt.corpus
+
+    write(tmp_path / "a.txt", "alpha")
+    write(tmp_path / "b.txt", "beta")
+    corpus = load_corpus(tmp_path)
+    calls = []
+
+    class CountingHashlib:
+        @staticmethod
+        def sha256(data):
+            calls.append(data)
+            return hashlib.sha256(data)
+
+    monkeypatch.setattr(chunkopt.corpus, "hashlib", CountingHashlib)
+    first, second = corpus.fingerprint(), corpus.fingerprint()
+    assert first == second == {"a.txt": hashlib.sha256(b"alpha").hexdigest(), "b.txt": hashlib.sha256(b"beta").hexdigest()}
+    assert len(calls) == 2
