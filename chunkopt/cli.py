@@ -14,14 +14,14 @@ from pathlib import Path
 from typing import Any, Callable
 
 import click
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 import chunkopt
 import strategies
+from chunkopt import cliutil
 from strategies.base import ParameterError
 
-stderr = Console(stderr=True, highlight=False)
+stderr = cliutil.console(stderr=True)
 
 EXAMPLES = {
     "sweep": "chunkopt sweep corpora/docs --queries corpora/queries.jsonl --out tuned.json --report report.html",
@@ -40,6 +40,7 @@ def _user_errors(command: Callable[..., Any]) -> Callable[..., Any]:
     from chunkopt.queries import QueryFileError
 
     @functools.wraps(command)
+    @cliutil.interrupt_exits_130
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return command(*args, **kwargs)
@@ -54,8 +55,10 @@ def _csv(kind: type) -> Callable[[click.Context, click.Parameter, str | None], l
     """A click callback reading a comma-separated list of numbers (or percentages for overlap)."""
 
     def parse(ctx: click.Context, param: click.Parameter, value: str | None) -> list[Any]:
-        if not value:
+        if value is None:
             return []
+        if not value.strip():
+            raise click.BadParameter("expected comma-separated integers like 256,512, got an empty value")
         items = []
         for item in value.split(","):
             item = item.strip()
@@ -92,7 +95,8 @@ def _show_warning(message: Warning | str, category: type[Warning], filename: str
               help="Query set (JSON Lines). Default: DOCS/queries.jsonl, else queries generated from the documents.")
 @click.option("--grid", "grid_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Grid file (JSON or TOML), a list of {strategy: ..., param: [values]} objects.")
-@click.option("--strategy", "strategy_names", multiple=True, help="Strategy to try (repeatable). Default: all registered.")
+@click.option("--strategy", "strategy_names", multiple=True, callback=cliutil.comma_list,
+              help="Strategies to try, e.g. fixed,recursive (repeatable). Default: all registered.")
 @click.option("--chunk-size", callback=_csv(int), help="Sizes in tokens, e.g. 256,512 (max_tokens for semantic).")
 @click.option("--overlap", callback=_csv(int), help="Overlaps in tokens or percent of the size, e.g. 0,64 or 0,15%.")
 @click.option("--retriever", default="tfidf", show_default=True, help="tfidf, bm25, lsa or neural.")
@@ -104,27 +108,31 @@ def _show_warning(message: Warning | str, category: type[Warning], filename: str
 @click.option("--max-chunks", type=click.IntRange(min=1), help="Constraint: chunks in the index.")
 @click.option("--min-recall", type=click.FloatRange(0, 1), help="Constraint: mean recall.")
 @click.option("--max-context-tokens", type=click.FloatRange(min=1), help="Constraint: mean tokens returned per query.")
-@click.option("--encoding", default="cl100k_base", show_default=True, help="tiktoken encoding that counts tokens.")
+@click.option("--encoding", help="tiktoken encoding that counts tokens [default: the grid file's, else cl100k_base].")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write the tuned configuration (JSON).")
 @click.option("--results", type=click.Path(dir_okay=False, path_type=Path), help="Write every configuration's metrics (.jsonl or .csv).")
 @click.option("--report", type=click.Path(dir_okay=False, path_type=Path), help="Write a self-contained HTML report.")
-@click.option("--jobs", type=int, default=1, show_default=True, help="Configurations evaluated in parallel (-1: all cores).")
+@click.option("--jobs", type=int, default=1, show_default=True, callback=cliutil.jobs,
+              help="Configurations evaluated in parallel (-1: all cores).")
 @click.option("--checkpoint-dir", type=click.Path(file_okay=False, path_type=Path), default=Path(".chunkopt"),
               show_default=True, help="Where finished configurations are journaled, so a rerun resumes.")
+@click.option("--no-checkpoint", is_flag=True, help="Keep no journal: a rerun starts from scratch.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed for generated queries.")
 @click.option("--top", type=click.IntRange(min=1), default=10, show_default=True, help="Rows in the terminal table.")
 @click.option("--quiet", "-q", is_flag=True, help="Print only errors and the winner.")
 @click.option("--verbose", "-v", is_flag=True, help="Print each configuration as it finishes.")
 @_user_errors
-def sweep(docs: Path, queries_path: Path | None, grid_path: Path | None, strategy_names: tuple[str, ...],
+def sweep(docs: Path, queries_path: Path | None, grid_path: Path | None, strategy_names: list[str],
           chunk_size: list[int], overlap: list[Any], retriever: str, top_k: int | None, token_budget: int | None,
           objective: str, max_query_ms: float | None, max_chunks: int | None, min_recall: float | None,
-          max_context_tokens: float | None, encoding: str, out: Path | None, results: Path | None,
-          report: Path | None, jobs: int, checkpoint_dir: Path, seed: int, top: int, quiet: bool, verbose: bool) -> None:
+          max_context_tokens: float | None, encoding: str | None, out: Path | None, results: Path | None,
+          report: Path | None, jobs: int, checkpoint_dir: Path, no_checkpoint: bool, seed: int, top: int, quiet: bool,
+          verbose: bool) -> None:
     """Try chunking configurations on DOCS and pick the best for your queries."""
     from chunkopt.config import save_config, tuned_config
     from chunkopt.corpus import load_corpus
-    from chunkopt.grid import grid_from_flags, load_grid
+    from chunkopt.grid import grid_encoding, grid_from_flags, load_grid
+    from chunkopt.outputs import check_outputs, check_writable_folder, staged
     from chunkopt.report import results_table, write_html, write_results
     from chunkopt.selection import Constraints
     from chunkopt.sweep import Sweep
@@ -135,15 +143,26 @@ def sweep(docs: Path, queries_path: Path | None, grid_path: Path | None, strateg
         raise click.UsageError("give --grid or --strategy/--chunk-size/--overlap, not both")
     if queries_path is None and docs.is_dir() and (docs / "queries.jsonl").is_file():
         queries_path = docs / "queries.jsonl"
+    # Every flag and output is checked before the corpus is read, so a mistake costs no time.
+    cliutil.check_report_suffix(report)
+    check_outputs({"--out": out, "--results": results, "--report": report},
+                  {"DOCS": docs, "--queries": queries_path, "--grid": grid_path})
+    if not no_checkpoint:
+        check_writable_folder(checkpoint_dir, "--checkpoint-dir")
+    grid = load_grid(grid_path) if grid_path else grid_from_flags(strategy_names, chunk_size, overlap)
+    encoding = cliutil.pick_encoding(encoding, grid_encoding(grid))
+    constraints = Constraints(max_query_ms=max_query_ms, max_chunks=max_chunks, min_recall=min_recall,
+                              max_context_tokens=max_context_tokens)
+    search = Sweep(grid, retriever=retriever, top_k=top_k, token_budget=token_budget, objective=objective,
+                   constraints=constraints, encoding=encoding, n_jobs=jobs,
+                   checkpoint_dir=None if no_checkpoint else checkpoint_dir)
     corpus = load_corpus(docs, exclude=(queries_path,) if queries_path else ())
     queries = _load_or_generate_queries(queries_path, corpus, seed, quiet)
     if not quiet:
         stderr.print(corpus.summary())
-    grid = load_grid(grid_path) if grid_path else grid_from_flags(list(strategy_names), chunk_size, overlap)
-    constraints = Constraints(max_query_ms=max_query_ms, max_chunks=max_chunks, min_recall=min_recall,
-                              max_context_tokens=max_context_tokens)
-    search = Sweep(grid, retriever=retriever, top_k=top_k, token_budget=token_budget, objective=objective,
-                   constraints=constraints, encoding=encoding, n_jobs=jobs, checkpoint_dir=checkpoint_dir)
+        if verbose:
+            for line in cliutil.skipped_lines(corpus.skipped):
+                stderr.print(line)
     started = time.perf_counter()
     try:
         _fit_with_progress(search, corpus, queries, quiet, verbose)
@@ -155,24 +174,29 @@ def sweep(docs: Path, queries_path: Path | None, grid_path: Path | None, strateg
     elapsed = time.perf_counter() - started
     if not quiet:
         resumed = f" ({search.resumed_} resumed from {search.checkpoint_})" if search.resumed_ else ""
-        stderr.print(f"{len(search.results_)} configurations scored on {len(queries)} queries in {elapsed:.1f} s{resumed}")
-        stdout = Console()
+        stderr.print(f"{cliutil.plural(len(search.results_), 'configuration')} scored on "
+                     f"{cliutil.plural(len(queries), 'query', 'queries')} in {elapsed:.1f} s{resumed}")
+        stdout = cliutil.console()
         if not stdout.is_terminal:  # piped or captured: don't squeeze the table into 80 columns
-            stdout = Console(width=140)
+            stdout = cliutil.console(width=140)
         stdout.print(results_table(search.results_, objective, top=top))
     verdict = search.explain()
     click.echo(verdict, err=True)
-    if results:
-        write_results(search.results_, results)
-    if report:
-        write_html(search.results_, objective, f"chunkopt sweep of {docs}", verdict, report)
+    outputs = [p for p in (out, results, report) if p]
     if search.best_config_ is None:
+        if outputs:  # all or none: a results file without its tuned config would be a mismatched set
+            click.echo(f"no configuration meets the constraints, so nothing was written ({', '.join(map(str, outputs))})",
+                       err=True)
         sys.exit(1)
-    if out:
-        save_config(tuned_config(search, corpus, queries), out)
-    written = [str(p) for p in (out, results, report) if p]
-    if written and not quiet:
-        stderr.print("wrote " + ", ".join(written))
+    with staged(outputs) as temporary:  # written together: a failure leaves none of them changed
+        if results:
+            write_results(search.results_, temporary[results])
+        if report:
+            write_html(search.results_, objective, f"chunkopt sweep of {docs}", verdict, temporary[report])
+        if out:
+            save_config(tuned_config(search, corpus, queries), temporary[out])
+    if outputs and not quiet:
+        stderr.print("wrote " + ", ".join(map(str, outputs)))
 
 
 def _load_or_generate_queries(queries_path: Path | None, corpus: Any, seed: int, quiet: bool) -> list[Any]:

@@ -15,6 +15,7 @@ from typing import Any, Mapping
 
 import chunkopt
 import strategies
+from chunkopt.outputs import write_atomic
 from strategies.base import ParameterError, Strategy
 
 SCHEMA_VERSION = 1
@@ -68,9 +69,7 @@ def tuned_config(sweep: Any, corpus: Any, queries: Any) -> dict[str, Any]:
 def save_config(config: Mapping[str, Any], path: str | Path) -> None:
     """Write a tuned configuration (validated against the schema first)."""
     validate_config(config, source=str(path))
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(config, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    write_atomic(path, json.dumps(config, indent=2, ensure_ascii=False) + "\n")
 
 
 def read_config(path: str | Path) -> dict[str, Any]:

@@ -76,8 +76,9 @@ def default_grid() -> list[dict[str, Any]]:
 def expand(grid: Iterable[Mapping[str, Any]], encoding: str | None = None) -> list[Configuration]:
     """All configurations of `grid`, validated, in grid order, without duplicates.
 
-    `encoding`, when given, is set on every strategy that has an `encoding` parameter, so one
-    tokenizer measures every configuration.
+    `encoding`, when given, is set on every strategy that has an `encoding` parameter and whose
+    grid line does not name its own, so one tokenizer measures every configuration unless the
+    grid says otherwise.
     """
     configurations: dict[str, Configuration] = {}
     for number, line in enumerate(grid, start=1):
@@ -94,7 +95,7 @@ def expand(grid: Iterable[Mapping[str, Any]], encoding: str | None = None) -> li
                     f"grid entry {number}: {name} has no parameter {unknown[0]!r}; valid parameters are "
                     + ", ".join(schema)
                 )
-            fixed = {"encoding": encoding} if encoding and "encoding" in schema else {}
+            fixed = {"encoding": encoding} if encoding and "encoding" in schema and "encoding" not in axes else {}
             for values in itertools.product(*axes.values()):
                 params = dict(zip(axes, values))
                 params.update(fixed)
@@ -124,6 +125,11 @@ def _resolve_percentages(params: dict[str, Any], cls: type[Strategy], number: in
     except ValueError:
         raise ParameterError(f"grid entry {number}: overlap must be tokens or a percentage like '15%', got {overlap!r}") from None
     return {**params, "overlap": int(round(size * percent / 100))}
+
+
+def grid_encoding(grid: Iterable[Mapping[str, Any]]) -> set[str]:
+    """The encodings a grid's lines name themselves (empty when none does)."""
+    return {str(v) for line in grid if isinstance(line, Mapping) for v in _as_list(line.get("encoding", []))}
 
 
 def load_grid(path: str | Path) -> list[dict[str, Any]]:

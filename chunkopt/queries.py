@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from chunkopt.corpus import Corpus
+from chunkopt.outputs import atomic_open
 
 
 @dataclass(frozen=True)
@@ -70,9 +71,7 @@ def load_queries(path: str | os.PathLike[str], corpus: Corpus) -> list[Query]:
 
 def save_queries(queries: list[Query], path: str | os.PathLike[str]) -> None:
     """Write queries as JSON Lines with start/end offsets, UTF-8, one query a line."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "w", encoding="utf-8", newline="\n") as f:
+    with atomic_open(path, newline="\n") as f:
         for query in queries:
             f.write(json.dumps(query_to_dict(query), ensure_ascii=False) + "\n")
 

@@ -14,6 +14,7 @@ from typing import Any, Mapping, Sequence
 
 from rich.table import Table
 
+from chunkopt.outputs import atomic_open, write_atomic
 from chunkopt.selection import COST_METRICS, QUALITY_METRICS
 
 TABLE_COLUMNS = ("iou", "recall", "precision", "mrr", "tokens_per_query", "n_chunks", "query_ms_p50")
@@ -49,24 +50,21 @@ def _fmt(name: str, value: Any) -> str:
 def write_results(rows: Sequence[Mapping[str, Any]], path: str | Path) -> None:
     """Every configuration's metrics: JSON Lines, or CSV when the name ends in .csv."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     if path.suffix.lower() == ".csv":
         names = ["rank", "strategy", "params", *QUALITY_METRICS, *COST_METRICS, "feasible", "pareto"]
-        with path.open("w", newline="", encoding="utf-8") as f:
+        with atomic_open(path, newline="") as f:
             writer = csv.writer(f)
             writer.writerow(names)
             for row in rows:
                 writer.writerow([json.dumps(row[n], sort_keys=True) if n == "params" else row[n] for n in names])
         return
-    with path.open("w", encoding="utf-8") as f:
+    with atomic_open(path) as f:
         for row in rows:
             f.write(json.dumps({k: v for k, v in row.items() if k != "config_key"}, sort_keys=True) + "\n")
 
 
 def write_html(rows: Sequence[Mapping[str, Any]], objective: str, title: str, summary: str, path: str | Path) -> None:
     """A one-file report: the verdict, plots of quality against cost and size, the ranked table."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     plots = [
         _scatter(rows, "tokens_per_query", objective, "tokens returned per query"),
         _scatter(rows, "n_chunks", objective, "chunks in the index"),
@@ -89,7 +87,7 @@ def write_html(rows: Sequence[Mapping[str, Any]], objective: str, title: str, su
         body=body,
         objective=escape(objective),
     )
-    path.write_text(page, encoding="utf-8")
+    write_atomic(path, page)
 
 
 def _size(row: Mapping[str, Any]) -> float:
