@@ -15,6 +15,7 @@ from typing import Any, Mapping
 
 import chunkopt
 import strategies
+from chunkopt.corpus import read_text_file
 from chunkopt.outputs import write_atomic
 from strategies.base import ParameterError, Strategy
 
@@ -76,9 +77,7 @@ def read_config(path: str | Path) -> dict[str, Any]:
     """The tuned configuration stored at `path`, checked against the schema version and fields."""
     path = Path(path)
     try:
-        config = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as err:
-        raise ConfigError(f"cannot read tuned configuration {path}: {err.strerror}") from None
+        config = json.loads(read_text_file(path, "tuned configuration", ConfigError))
     except json.JSONDecodeError as err:
         raise ConfigError(f"{path} is not valid JSON (line {err.lineno}: {err.msg})") from None
     validate_config(config, source=str(path))

@@ -248,6 +248,24 @@ def _read(rel: str, file: Path) -> tuple[Document | None, str]:
     return Document(rel, text, MappingProxyType(metadata)), ""
 
 
+def read_text_file(path: Path, what: str, error: type[Exception]) -> str:
+    """The text of a query, grid or config file, decoded by the rules documents follow.
+
+    UTF-8 (a BOM dropped) and BOM-marked UTF-16 silently, anything else as cp1252 with a warning;
+    a file that is not text (NUL bytes) raises `error` naming the file and the encoding expected.
+    """
+    try:
+        raw = path.read_bytes()
+    except OSError as err:
+        raise error(f"cannot read {what} {path}: {err.strerror}") from None
+    decoded = _decode(raw, str(path))
+    if decoded is None:
+        reason = _binary_reason(raw)
+        found = "binary (it holds NUL bytes)" if reason == "binary" else reason
+        raise error(f"{what} {path} is {found}; chunkopt reads UTF-8 text (or UTF-16 with a byte-order mark)")
+    return decoded[0]
+
+
 def _decode(raw: bytes, rel: str) -> tuple[str, str] | None:
     """Text and encoding name of a file's bytes, or None when it looks binary.
 
