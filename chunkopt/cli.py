@@ -120,7 +120,7 @@ def _show_warning(message: Warning | str, category: type[Warning], filename: str
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed for generated queries.")
 @click.option("--top", type=click.IntRange(min=1), default=10, show_default=True, help="Rows in the terminal table.")
 @click.option("--quiet", "-q", is_flag=True, help="Print only errors and the winner.")
-@click.option("--verbose", "-v", is_flag=True, help="Print each configuration as it finishes.")
+@click.option("--verbose", "-v", is_flag=True, help="Print each configuration as it finishes, and name skipped files.")
 @_user_errors
 def sweep(docs: Path, queries_path: Path | None, grid_path: Path | None, strategy_names: list[str],
           chunk_size: list[int], overlap: list[Any], retriever: str, top_k: int | None, token_budget: int | None,
@@ -158,18 +158,17 @@ def sweep(docs: Path, queries_path: Path | None, grid_path: Path | None, strateg
                    checkpoint_dir=None if no_checkpoint else checkpoint_dir)
     corpus = load_corpus(docs, exclude=(queries_path,) if queries_path else ())
     queries = _load_or_generate_queries(queries_path, corpus, seed, quiet)
-    if not quiet:
-        stderr.print(corpus.summary())
-        if verbose:
-            for line in cliutil.skipped_lines(corpus.skipped):
-                stderr.print(line)
+    cliutil.report_corpus(corpus, quiet, verbose)
     started = time.perf_counter()
     try:
         _fit_with_progress(search, corpus, queries, quiet, verbose)
     except KeyboardInterrupt:
         journal = search.checkpoint_path(corpus, queries)
-        stderr.print(f"\nInterrupted. Finished configurations are saved in {journal}; "
-                     "rerun the same command to resume where it stopped.")
+        if journal is None:
+            stderr.print("\nInterrupted. --no-checkpoint was given, so finished configurations were not kept.")
+        else:
+            stderr.print(f"\nInterrupted. Finished configurations are saved in {journal}; "
+                         "rerun the same command to resume where it stopped.")
         sys.exit(130)
     elapsed = time.perf_counter() - started
     if not quiet:
@@ -201,13 +200,14 @@ def sweep(docs: Path, queries_path: Path | None, grid_path: Path | None, strateg
 
 def _load_or_generate_queries(queries_path: Path | None, corpus: Any, seed: int, quiet: bool) -> list[Any]:
     from chunkopt.queries import load_queries
-    from chunkopt.querygen import generate_queries
+    from chunkopt.querygen import generate_queries, spread_summary
 
     if queries_path is not None:
         return load_queries(queries_path, corpus)
     queries = generate_queries(corpus, seed=seed)
     if not quiet:
-        stderr.print(f"No query set given: generated {len(queries)} queries from the documents (seed {seed}). "
+        stderr.print(f"No query set given: generated {len(queries)} queries from the documents (seed {seed}), "
+                     f"drawn by document length ({spread_summary(queries, corpus)}). "
                      "Real queries with reference spans give a better answer: see --queries.")
     return queries
 
@@ -234,14 +234,18 @@ def _fit_with_progress(search: Any, corpus: Any, queries: Any, quiet: bool, verb
 @click.argument("docs", type=click.Path(exists=True, path_type=Path))
 @click.option("--config", "config_path", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Tuned configuration written by `chunkopt sweep --out`.")
+@click.option("--quiet", "-q", is_flag=True, help="Print only errors (not what was read and skipped).")
+@click.option("--verbose", "-v", is_flag=True, help="Name every skipped file and why.")
 @_user_errors
-def chunk(docs: Path, config_path: Path) -> None:
+def chunk(docs: Path, config_path: Path, quiet: bool, verbose: bool) -> None:
     """Chunk DOCS with a tuned configuration; one JSON object per chunk on stdout."""
     from chunkopt.config import load_config
     from chunkopt.corpus import load_corpus
 
     chunker = load_config(config_path)
-    for document in load_corpus(docs):
+    corpus = load_corpus(docs)
+    cliutil.report_corpus(corpus, quiet, verbose)
+    for document in corpus:
         for piece in chunker.chunk(document.text, doc_id=document.id):
             click.echo(json.dumps(piece.to_dict(), ensure_ascii=False))
 
@@ -277,12 +281,19 @@ def import_chroma_command(src: Path, dest: Path) -> None:
 @click.argument("docs", type=click.Path(exists=True, path_type=Path))
 @click.option("--n", "count", type=click.IntRange(min=1), default=50, show_default=True, help="Number of queries.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Random seed: the same seed gives the same queries.")
+@click.option("--per-document", is_flag=True,
+              help="Share the queries evenly between documents (default: in proportion to their length).")
 @_user_errors
-def generate_queries_command(docs: Path, count: int, seed: int) -> None:
+def generate_queries_command(docs: Path, count: int, seed: int, per_document: bool) -> None:
     """Generate a query set for DOCS offline (no LLM); JSON Lines on stdout."""
     from chunkopt.corpus import load_corpus
-    from chunkopt.querygen import generate_queries
+    from chunkopt.querygen import generate_queries, spread_summary
     from chunkopt.queries import query_to_dict
 
-    for query in generate_queries(load_corpus(docs), n=count, seed=seed):
+    corpus = load_corpus(docs)
+    queries = generate_queries(corpus, n=count, seed=seed, per_document=per_document)
+    for query in queries:
         click.echo(json.dumps(query_to_dict(query), ensure_ascii=False))
+    drawn = "evenly per document" if per_document else "by document length"
+    click.echo(f"generated {cliutil.plural(len(queries), 'query', 'queries')} {drawn} ({spread_summary(queries, corpus)})",
+               err=True)

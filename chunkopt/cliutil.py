@@ -14,7 +14,6 @@ import click
 from rich.console import Console
 
 REPORT_SUFFIXES = (".html", ".htm")
-FEW_SKIPPED = 3  # up to this many skipped files are named in the summary line
 
 
 def console(stderr: bool = False, width: int | None = None) -> Console:
@@ -69,9 +68,14 @@ def pick_encoding(flag: str | None, from_grid: set[str]) -> str:
     return flag or DEFAULT_ENCODING
 
 
-def skipped_lines(skipped: list[tuple[str, str]]) -> list[str]:
-    """One line per skipped file, for -v: "skipped scan.pdf: install chunkopt[pdf]"."""
-    return [f"skipped {name}: {reason}" for name, reason in skipped]
+def report_corpus(corpus: Any, quiet: bool, verbose: bool) -> None:
+    """What was read and skipped, on stderr: the summary line, and with -v one line per skipped file."""
+    if quiet:
+        return
+    click.echo(corpus.summary(), err=True)
+    if verbose:
+        for name, reason in corpus.skipped:
+            click.echo(f"skipped {name}: {reason}", err=True)
 
 
 def interrupt_exits_130(command: Callable[..., Any]) -> Callable[..., Any]:

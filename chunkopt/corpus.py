@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import errno
 import hashlib
+import logging
 import os
 import re
 import warnings
@@ -104,15 +105,17 @@ def load_corpus(path: str | os.PathLike[str], *, exclude: tuple[str | os.PathLik
     else:
         files, skipped = _walk(root)
     documents = []
+    pdf_problems: dict[str, list[str]] = {}
     for rel, file in files:
         if file.resolve() in excluded:
             skipped.append((rel, "query file"))
             continue
-        doc, reason = _read(rel, file)
+        doc, reason = _read(rel, file, pdf_problems)
         if doc is None:
             skipped.append((rel, reason))
         else:
             documents.append(doc)
+    _warn_pdf_problems(pdf_problems)
     skipped.sort()
     if not documents:
         detail = f" ({describe_skipped(skipped)})" if skipped else " (it is empty)"
@@ -120,15 +123,27 @@ def load_corpus(path: str | os.PathLike[str], *, exclude: tuple[str | os.PathLik
     return Corpus(documents, skipped)
 
 
+FEW_SKIPPED = 3  # up to this many skipped files are named in the summary, not only counted
+
+
 def describe_skipped(skipped: list[tuple[str, str]]) -> str:
-    """"skipped 3: 2 unsupported (.png, .jsonl), 1 binary": counts by reason, extensions for unsupported."""
-    counts = Counter(reason.split(" (")[0] for _, reason in skipped)
+    """"skipped 5: 3 unsupported (.jsonl, .png), 2 binary": counts by reason, extensions for unsupported.
+
+    With FEW_SKIPPED files or fewer, each is named instead: "skipped 2: 1 binary (blob.txt), 1 empty (e.md)".
+    """
+    groups: dict[str, list[tuple[str, str]]] = {}
+    for name, reason in skipped:
+        groups.setdefault(reason.split(" (")[0], []).append((name, reason))
     prefix = "unsupported ("
-    extensions = sorted({reason[len(prefix) : -1] for _, reason in skipped if reason.startswith(prefix)})
     parts = []
-    for reason, count in counts.most_common():
-        detail = f" ({', '.join(extensions)})" if reason == "unsupported" else ""
-        parts.append(f"{count} {reason}{detail}")
+    for reason, members in sorted(groups.items(), key=lambda group: -len(group[1])):  # stable: ties keep order
+        if len(skipped) <= FEW_SKIPPED:
+            detail = f" ({', '.join(name for name, _ in members)})"
+        elif reason == "unsupported":
+            detail = f" ({', '.join(sorted({r[len(prefix) : -1] for _, r in members if r.startswith(prefix)}))})"
+        else:
+            detail = ""
+        parts.append(f"{len(members)} {reason}{detail}")
     return f"skipped {len(skipped)}: " + ", ".join(parts)
 
 
@@ -219,15 +234,17 @@ def _resolve(link: Path) -> Path | None:
 # ---- reading one file ---------------------------------------------------------------------
 
 
-def _read(rel: str, file: Path) -> tuple[Document | None, str]:
-    """The Document read from `file`, or None and the reason it was skipped."""
+def _read(rel: str, file: Path, pdf_problems: dict[str, list[str]]) -> tuple[Document | None, str]:
+    """The Document read from `file`, or None and the reason it was skipped; pypdf's complaints go to `pdf_problems`."""
     suffix = file.suffix.lower()
     fmt = FORMATS.get(suffix)
     if fmt is None:
         return None, f"unsupported ({suffix or 'no extension'})"
     try:
         if fmt == "pdf":
-            text, encoding = _read_pdf(file), None
+            (text, problems), encoding = _read_pdf(file), None
+            if problems:
+                pdf_problems[rel] = problems
         else:
             raw = file.read_bytes()
             decoded = _decode(raw, rel)
@@ -315,13 +332,52 @@ class _PdfUnavailable(Exception):
     pass
 
 
-def _read_pdf(file: Path) -> str:
+class _Collect(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+def _read_pdf(file: Path) -> tuple[str, list[str]]:
+    """The pages' text, and what pypdf complained about while reading them.
+
+    pypdf logs a line per problem (a missing fontTools, a damaged cross-reference table), a
+    kilobyte each and dozens per file; they are collected here and summarised once per corpus.
+    """
     try:
         from pypdf import PdfReader
     except ImportError as exc:
         raise _PdfUnavailable from exc
-    reader = PdfReader(file)
-    return "\n\n".join((page.extract_text() or "").strip() for page in reader.pages)
+    logger, handler = logging.getLogger("pypdf"), _Collect()
+    propagate = logger.propagate
+    logger.addHandler(handler)
+    logger.propagate = False
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            reader = PdfReader(file)
+            text = "\n\n".join((page.extract_text() or "").strip() for page in reader.pages)
+    finally:
+        logger.removeHandler(handler)
+        logger.propagate = propagate
+    return text, handler.messages + [str(w.message) for w in caught]
+
+
+def _warn_pdf_problems(problems: dict[str, list[str]]) -> None:
+    """One warning for everything pypdf said: how many messages, from which files, and the first."""
+    if not problems:
+        return
+    count = sum(map(len, problems.values()))
+    names = sorted(problems)
+    shown = ", ".join(names[:FEW_SKIPPED]) + (f" and {len(names) - FEW_SKIPPED} more" if len(names) > FEW_SKIPPED else "")
+    first = " ".join(next(m for m in problems.values() if m)[0].split())
+    warnings.warn(
+        f"pypdf reported {count} problem(s) reading {shown}; the text may be incomplete. First: {first[:160]}",
+        stacklevel=3,
+    )
 
 
 # ---- HTML to text -------------------------------------------------------------------------
