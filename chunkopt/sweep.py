@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import os
 import warnings
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
@@ -24,11 +25,13 @@ from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 from joblib import Parallel, delayed
 
 import chunkopt
+from chunkopt.claims import Claims
 from chunkopt.corpus import Corpus
 from chunkopt.evaluation import check_budget, evaluate
 from chunkopt.grid import Configuration, default_grid, expand
 from chunkopt.queries import Query, queries_hash
 from chunkopt.selection import Constraints, check_objective, pareto_front, quantised, rank
+from chunkopt.workers import watch_parent
 from strategies.base import ParameterError, Strategy
 from strategies.tokens import DEFAULT_ENCODING
 
@@ -100,26 +103,53 @@ class Sweep:
         todo = [c for c in self.configurations if c.key not in finished]
         total, done = len(self.configurations), len(self.configurations) - len(todo)
         self.resumed_ = done
-        for row in self._evaluate_all(todo, corpus, queries):
+        claims = Claims(journal)  # another sweep on the same journal does what it claimed, we do the rest
+
+        def record(row: dict, reused: bool = False) -> None:
+            nonlocal done
             finished[row["config_key"]] = row
-            if journal is not None:
+            if journal is not None and not reused:
                 _append(journal, row)
+            claims.release(row["config_key"])
             done += 1
+            self.resumed_ += reused
             if progress is not None:
                 progress(row, done, total)
+
+        try:
+            for row in self._evaluate_all(_claimed(todo, claims, journal), corpus, queries, len(todo)):
+                record(row)
+            by_key = {c.key: c for c in todo}
+            for key in claims.deferred:  # claimed by another sweep: reuse its row, or do it if it gave up
+                row = _read_journal(journal).get(key)
+                if row is None:
+                    claims.wait_for(key)
+                    row = _read_journal(journal).get(key)
+                if row is not None:
+                    record(row, reused=True)
+                else:
+                    record(self._evaluate_one(by_key[key], corpus, queries))
+        finally:
+            claims.release_all()
         rows = [finished[c.key] for c in self.configurations]
         self.n_queries_ = len(queries)
         self._select(rows)
         self.checkpoint_ = journal
         return self
 
-    def _evaluate_all(self, todo: list[Configuration], corpus: Corpus, queries: Sequence[Query]) -> Iterator[dict]:
+    def _evaluate_one(self, config: Configuration, corpus: Corpus, queries: Sequence[Query]) -> dict:
+        return _evaluate_one(config, corpus, queries, {"retriever": self.retriever, **self.budget})
+
+    def _evaluate_all(
+        self, todo: Iterable[Configuration], corpus: Corpus, queries: Sequence[Query], count: int
+    ) -> Iterator[dict]:
         settings = {"retriever": self.retriever, **self.budget}
-        if self.n_jobs == 1 or len(todo) <= 1:
+        if self.n_jobs == 1 or count <= 1:
             return (_evaluate_one(c, corpus, queries, settings) for c in todo)
-        # Unordered, so each result is journaled the moment it exists.
+        # Unordered, so each result is journaled the moment it exists; workers exit if we are killed.
         parallel = Parallel(n_jobs=self.n_jobs, return_as="generator_unordered")
-        return parallel(delayed(_evaluate_one)(c, corpus, queries, settings) for c in todo)
+        parent = os.getpid()
+        return parallel(delayed(_evaluate_in_worker)(parent, c, corpus, queries, settings) for c in todo)
 
     def _select(self, rows: list[dict]) -> None:
         order = rank(rows, self.objective, self.constraints)
@@ -170,6 +200,23 @@ class Sweep:
                 "a difference this query set cannot resolve"
             )
         return f"best: {best['label']}: {why}"
+
+
+def _claimed(todo: list[Configuration], claims: Claims, journal: Path | None) -> Iterator[Configuration]:
+    """The configurations this sweep claims, one at a time; the rest go to `claims.deferred`."""
+    for config in todo:
+        if not claims.claim(config.key):
+            claims.deferred.append(config.key)
+        elif claims.folder is not None and config.key in _read_journal(journal):
+            claims.deferred.append(config.key)  # another sweep finished it since we read the journal
+        else:
+            yield config
+
+
+def _evaluate_in_worker(parent: int, config: Configuration, corpus: Corpus, queries: Sequence[Query],
+                        settings: dict) -> dict:
+    watch_parent(parent)
+    return _evaluate_one(config, corpus, queries, settings)
 
 
 def _evaluate_one(config: Configuration, corpus: Corpus, queries: Sequence[Query], settings: dict) -> dict:
