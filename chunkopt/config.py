@@ -15,6 +15,8 @@ from typing import Any, Mapping
 
 import chunkopt
 import strategies
+from chunkopt.corpus import read_text_file
+from chunkopt.outputs import write_atomic
 from strategies.base import ParameterError, Strategy
 
 SCHEMA_VERSION = 2  # 2 adds "confidence"; files of version 1 still load
@@ -97,18 +99,14 @@ def confidence(sweep: Any) -> dict[str, Any]:
 def save_config(config: Mapping[str, Any], path: str | Path) -> None:
     """Write a tuned configuration (validated against the schema first)."""
     validate_config(config, source=str(path))
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(config, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    write_atomic(path, json.dumps(config, indent=2, ensure_ascii=False) + "\n")
 
 
 def read_config(path: str | Path) -> dict[str, Any]:
     """The tuned configuration stored at `path`, checked against the schema version and fields."""
     path = Path(path)
     try:
-        config = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as err:
-        raise ConfigError(f"cannot read tuned configuration {path}: {err.strerror}") from None
+        config = json.loads(read_text_file(path, "tuned configuration", ConfigError))
     except json.JSONDecodeError as err:
         raise ConfigError(f"{path} is not valid JSON (line {err.lineno}: {err.msg})") from None
     validate_config(config, source=str(path))

@@ -21,22 +21,24 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import warnings
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
+import numpy as np
 from joblib import Parallel, delayed
 
 import chunkopt
 import strategies
-from chunkopt.corpus import Corpus
-import numpy as np
-
 from chunkopt import statistics
+from chunkopt.claims import Claims
+from chunkopt.corpus import Corpus
 from chunkopt.evaluation import METRICS, budget_curve, check_budget, curve_points, evaluate
 from chunkopt.grid import Configuration, default_grid, expand, parse_configuration
 from chunkopt.queries import Query, queries_hash
 from chunkopt.selection import Constraints, Decision, check_objective, decide, pareto_front, rank
+from chunkopt.workers import watch_parent
 from strategies.base import ParameterError, Strategy
 from strategies.tokens import DEFAULT_ENCODING
 
@@ -131,13 +133,34 @@ class Sweep:
         todo = [c for c in self.configurations if c.key not in finished]
         total, done = len(self.configurations), len(self.configurations) - len(todo)
         self.resumed_ = done
-        for row in self._evaluate_all(todo, corpus, queries):
+        claims = Claims(journal)  # another sweep on the same journal does what it claimed, we do the rest
+
+        def record(row: dict, reused: bool = False) -> None:
+            nonlocal done
             finished[row["config_key"]] = row
-            if journal is not None:
+            if journal is not None and not reused:
                 _append(journal, row)
+            claims.release(row["config_key"])
             done += 1
+            self.resumed_ += reused
             if progress is not None:
                 progress(row, done, total)
+
+        try:
+            for row in self._evaluate_all(_claimed(todo, claims, journal), corpus, queries, len(todo)):
+                record(row)
+            by_key = {c.key: c for c in todo}
+            for key in claims.deferred:  # claimed by another sweep: reuse its row, or do it if it gave up
+                row = _read_journal(journal).get(key)
+                if row is None:
+                    claims.wait_for(key)
+                    row = _read_journal(journal).get(key)
+                if row is not None:
+                    record(row, reused=True)
+                else:
+                    record(self._evaluate_one(by_key[key], corpus, queries))
+        finally:
+            claims.release_all()
         rows = [dict(finished[c.key]) for c in self.configurations]
         self.n_queries_ = len(queries)
         self.per_query_ = {row["label"]: {m: np.asarray(v) for m, v in row.pop("per_query").items()} for row in rows}
@@ -145,13 +168,23 @@ class Sweep:
         self.checkpoint_ = journal
         return self
 
-    def _evaluate_all(self, todo: list[Configuration], corpus: Corpus, queries: Sequence[Query]) -> Iterator[dict]:
-        settings = {"retriever": self.retriever, **self.budget, "budgets": None if self.top_k else self.budgets}
-        if self.n_jobs == 1 or len(todo) <= 1:
+    def _settings(self) -> dict[str, Any]:
+        """What `evaluate` is given for every configuration."""
+        return {"retriever": self.retriever, **self.budget, "budgets": None if self.top_k else self.budgets}
+
+    def _evaluate_one(self, config: Configuration, corpus: Corpus, queries: Sequence[Query]) -> dict:
+        return _evaluate_one(config, corpus, queries, self._settings())
+
+    def _evaluate_all(
+        self, todo: Iterable[Configuration], corpus: Corpus, queries: Sequence[Query], count: int
+    ) -> Iterator[dict]:
+        settings = self._settings()
+        if self.n_jobs == 1 or count <= 1:
             return (_evaluate_one(c, corpus, queries, settings) for c in todo)
-        # Unordered, so each result is journaled the moment it exists.
+        # Unordered, so each result is journaled the moment it exists; workers exit if we are killed.
         parallel = Parallel(n_jobs=self.n_jobs, return_as="generator_unordered")
-        return parallel(delayed(_evaluate_one)(c, corpus, queries, settings) for c in todo)
+        parent = os.getpid()
+        return parallel(delayed(_evaluate_in_worker)(parent, c, corpus, queries, settings) for c in todo)
 
     def _select(self, rows: list[dict]) -> None:
         baseline = None
@@ -215,6 +248,23 @@ class Sweep:
         from chunkopt.verdict import explain
 
         return explain(self)
+
+
+def _claimed(todo: list[Configuration], claims: Claims, journal: Path | None) -> Iterator[Configuration]:
+    """The configurations this sweep claims, one at a time; the rest go to `claims.deferred`."""
+    for config in todo:
+        if not claims.claim(config.key):
+            claims.deferred.append(config.key)
+        elif claims.folder is not None and config.key in _read_journal(journal):
+            claims.deferred.append(config.key)  # another sweep finished it since we read the journal
+        else:
+            yield config
+
+
+def _evaluate_in_worker(parent: int, config: Configuration, corpus: Corpus, queries: Sequence[Query],
+                        settings: dict) -> dict:
+    watch_parent(parent)
+    return _evaluate_one(config, corpus, queries, settings)
 
 
 def _evaluate_one(config: Configuration, corpus: Corpus, queries: Sequence[Query], settings: dict) -> dict:

@@ -1,6 +1,11 @@
 """The sweep: every configuration scored, the best selected, work persisted and resumed."""
 
 import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
 
 import pytest
 
@@ -332,3 +337,128 @@ def test_without_a_baseline_the_cheapest_tie_is_recommended(corpus, monkeypatch)
     assert sweep.best_row_["label"] == "fixed chunk_size=256"
 
 
+# ---- sweeps sharing a checkpoint folder, and workers that outlive a killed sweep -------------
+
+
+def _two_config_sweep(checkpoint_dir, **kwargs):
+    from chunkopt.sweep import Sweep
+
+    return Sweep([{"strategy": "fixed", "chunk_size": [16, 32], "overlap": 0}], checkpoint_dir=checkpoint_dir, **kwargs)
+
+
+def _planted_row(search, config, corpus, queries):
+    """The row another sweep would journal for `config`, marked so a test can tell it was reused."""
+    return {**search._evaluate_one(config, corpus, queries), "marker": "done by the other sweep"}
+
+
+def test_configuration_another_sweep_finished_meanwhile_is_reused_not_redone(tmp_path, corpus, queries):
+    from chunkopt.claims import Claims
+
+    search = _two_config_sweep(tmp_path / "ck")
+    journal = search.checkpoint_path(corpus, queries)
+    first, second = search.configurations
+    other = Claims(journal)  # stands for a second sweep, holding the first configuration
+    assert other.claim(first.key)
+
+    def the_other_sweep_finishes(row, done, total):
+        if row["config_key"] == second.key:  # this sweep has done its share; the other one ends now
+            with journal.open("a") as f:
+                f.write(json.dumps(_planted_row(search, first, corpus, queries)) + "\n")
+            other.release(first.key)
+
+    search.fit(corpus, queries, progress=the_other_sweep_finishes)
+    rows = {r["config_key"]: r for r in search.results_}
+    assert rows[first.key]["marker"] == "done by the other sweep"
+    assert "marker" not in rows[second.key]
+    assert search.resumed_ == 1
+
+
+def test_sweep_waits_for_a_configuration_another_sweep_is_still_evaluating(tmp_path, corpus, queries):
+    import threading
+    import warnings
+
+    from chunkopt.claims import Claims
+
+    search = _two_config_sweep(tmp_path / "ck")
+    journal = search.checkpoint_path(corpus, queries)
+    first = search.configurations[0]
+    other = Claims(journal)
+    assert other.claim(first.key)
+    waiting = threading.Event()
+    with warnings.catch_warnings():
+        warnings.simplefilter("always")
+        warnings.showwarning = lambda message, *args, **kwargs: waiting.set()  # said just before it blocks
+        fitting = threading.Thread(target=search.fit, args=(corpus, queries))
+        fitting.start()
+        assert waiting.wait(60)
+        with journal.open("a") as f:  # the other sweep finishes while this one waits
+            f.write(json.dumps(_planted_row(search, first, corpus, queries)) + "\n")
+        other.release(first.key)
+        fitting.join(60)
+    assert not fitting.is_alive()
+    assert {r["config_key"]: r for r in search.results_}[first.key]["marker"] == "done by the other sweep"
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="flock")
+def test_claim_of_a_sweep_killed_with_sigkill_does_not_block_the_next_one(tmp_path, corpus, queries):
+    search = _two_config_sweep(tmp_path / "ck")
+    journal = search.checkpoint_path(corpus, queries)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys; from pathlib import Path; from chunkopt.claims import Claims; "
+         f"c = Claims(Path({str(journal)!r})); assert c.claim({search.configurations[0].key!r}); "
+         "print('held', flush=True); sys.stdin.read()"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )
+    assert holder.stdout.readline() == "held\n"
+    holder.kill()
+    holder.wait()
+    search.fit(corpus, queries)  # would wait forever if the dead process's lock were still held
+    assert search.resumed_ == 0 and len(search.results_) == 2
+
+
+@pytest.mark.skipif(not hasattr(os, "pidfd_open"), reason="needs Linux pidfd to wait on a process that is not a child")
+def test_workers_exit_when_the_sweep_is_killed(tmp_path):
+    import select
+
+    script = textwrap.dedent("""
+        import os, sys
+        from chunkopt.corpus import Corpus, Document
+        from chunkopt.queries import Query, Reference
+        from chunkopt.sweep import Sweep
+        text = "word " * 5000
+        corpus = Corpus([Document("a.txt", text)])
+        queries = [Query("q", "word", (Reference("a.txt", 0, 10),))]
+        def report(row, done, total):
+            children = open(f"/proc/{os.getpid()}/task/{os.getpid()}/children").read().split()
+            print(" ".join(children), flush=True)
+            sys.stdin.read()  # stay here, workers alive, until killed
+        grid = [{"strategy": "fixed", "chunk_size": [16, 17, 18, 19], "overlap": 0}]
+        Sweep(grid, n_jobs=2).fit(corpus, queries, progress=report)
+    """)
+    sweep_process = subprocess.Popen([sys.executable, "-c", script], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     text=True, cwd=tmp_path)
+    children = [int(pid) for pid in sweep_process.stdout.readline().split()]
+    workers = []
+    for pid in children:
+        try:
+            if b"popen_loky_posix" in open(f"/proc/{pid}/cmdline", "rb").read():  # a worker, not the tracker
+                workers.append(os.pidfd_open(pid))
+        except (FileNotFoundError, ProcessLookupError):
+            pass
+    assert workers, children
+    sweep_process.kill()
+    sweep_process.wait()
+    try:
+        ready, _, _ = select.select(workers, [], [], 20)  # a pidfd becomes readable when its process exits
+        still_running = [fd for fd in workers if fd not in ready]
+        if still_running:  # wait for every one, not just the first
+            ready2, _, _ = select.select(still_running, [], [], 20)
+            still_running = [fd for fd in still_running if fd not in ready2]
+        assert not still_running
+    finally:
+        for fd in workers:
+            try:
+                signal.pidfd_send_signal(fd, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            os.close(fd)

@@ -16,6 +16,7 @@ from typing import Any, Mapping, Sequence
 
 import chunkopt
 from chunkopt.evaluation import CURVE_METRICS, budget_curve
+from chunkopt.outputs import write_atomic
 from chunkopt.report.svg import PALETTE, Chart
 from chunkopt.report.table import fmt
 from chunkopt.selection import COST_METRICS, QUALITY_METRICS
@@ -81,8 +82,6 @@ def write_html(
 ) -> None:
     """Write the report of a fitted Sweep. `recommended` (the recommendation's `Result`), with the
     corpus and queries, adds the queries it misses."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     rows, objective = sweep.results_, sweep.objective
     verdict = sweep.explain().splitlines()
     sections = [
@@ -99,7 +98,7 @@ def write_html(
     if recommended is not None and corpus is not None and queries is not None:
         sections.append(_misses(recommended, corpus, queries))
     page = _PAGE.format(title=escape(title), body="\n".join(sections))
-    path.write_text(page, encoding="utf-8")
+    write_atomic(path, page)
 
 
 def _setup(setup: Mapping[str, str]) -> str:

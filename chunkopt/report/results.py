@@ -7,6 +7,8 @@ import json
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
+from chunkopt.outputs import atomic_open
+
 _LEFT_OUT = ("config_key",)  # internal: the journal's key, not a result
 _FIRST = ("rank", "label", "strategy", "params")  # CSV columns a reader looks for first
 
@@ -17,17 +19,16 @@ def write_results(rows: Sequence[Mapping[str, Any]], path: str | Path) -> None:
     CSV when the name ends in .csv (params and violations as JSON text), JSON Lines otherwise.
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     rows = [{k: v for k, v in row.items() if k not in _LEFT_OUT} for row in rows]
     if path.suffix.lower() == ".csv":
         names = list(dict.fromkeys([*_FIRST, *(name for row in rows for name in row)]))
-        with path.open("w", newline="", encoding="utf-8") as f:
+        with atomic_open(path, newline="") as f:
             writer = csv.writer(f)
             writer.writerow(names)
             for row in rows:
                 writer.writerow([_cell(row.get(name)) for name in names])
         return
-    with path.open("w", encoding="utf-8") as f:
+    with atomic_open(path) as f:
         for row in rows:
             f.write(json.dumps(row, sort_keys=True) + "\n")
 
