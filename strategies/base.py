@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, ClassVar, Mapping, Sequence
 
+from strategies import ids
+
 
 class ParameterError(ValueError):
     """A strategy (or retriever, or sweep) parameter has a value outside what is valid."""
@@ -36,17 +38,23 @@ class Chunk:
     index: int = 0  # position of the chunk within its document, from 0
     doc_id: str | None = None
     metadata: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+    id: str | None = None  # stable id (strategies.ids): document id, configuration and text, never position
+    doc_hash: str | None = None  # SHA-256 of the whole document text the chunk was cut from
+    config: str | None = None  # fingerprint of the configuration that cut it (strategies.ids.fingerprint)
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form written by `chunkopt chunk` (one object per chunk)."""
         return {
+            "id": self.id,
             "doc_id": self.doc_id,
+            "doc_hash": self.doc_hash,
+            "config": self.config,
             "index": self.index,
             "start": self.start,
             "end": self.end,
             "n_tokens": self.n_tokens,
             "text": self.text,
-            **({"metadata": dict(self.metadata)} if self.metadata else {}),
+            "metadata": dict(self.metadata),
         }
 
 
@@ -189,6 +197,14 @@ class Strategy:
     def __hash__(self) -> int:
         return hash((type(self), tuple(sorted(self._params.items()))))
 
+    @property
+    def fingerprint(self) -> str:
+        """Fingerprint of this configuration (name, params, tokenizer, chunkopt major version): part of every chunk id."""
+        cached = self.__dict__.get("_fingerprint")
+        if cached is None:
+            cached = self.__dict__["_fingerprint"] = ids.fingerprint(self.name, self.params)
+        return cached
+
     def split(self, text: str) -> list[Span]:
         """Where to cut `text`: spans in document order, each within the token budget."""
         raise NotImplementedError
@@ -205,9 +221,12 @@ class Strategy:
                 f"{self.name}: {self.size_param} must be at least {err.needed} tokens for this text: the character "
                 f"{err.character!r} at offset {err.offset}{where} alone is {err.needed} tokens, got {self.budget}"
             ) from None
+        texts = [text[s.start : s.end] for s in spans]
+        config, document_hash = self.fingerprint, ids.doc_hash(text)
         return [
-            Chunk(text=text[s.start : s.end], start=s.start, end=s.end, n_tokens=s.n_tokens, index=i, doc_id=doc_id)
-            for i, s in enumerate(spans)
+            Chunk(text=piece, start=s.start, end=s.end, n_tokens=s.n_tokens, index=i, doc_id=doc_id,
+                  id=chunk_id, doc_hash=document_hash, config=config)
+            for i, (s, piece, chunk_id) in enumerate(zip(spans, texts, ids.chunk_ids(doc_id, config, texts)))
         ]
 
 
