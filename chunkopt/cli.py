@@ -25,7 +25,7 @@ stderr = Console(stderr=True, highlight=False)
 
 EXAMPLES = {
     "sweep": "chunkopt sweep corpora/docs --queries corpora/queries.jsonl --out tuned.json --report report.html",
-    "chunk": "chunkopt chunk docs/ --config tuned.json > chunks.jsonl",
+    "chunk": "chunkopt chunk docs/ --config tuned.json --manifest state.json > operations.jsonl",
     "strategies": "chunkopt strategies",
     "import-chroma": "chunkopt import-chroma ../shared/benchmarks/chroma data/chroma",
     "queries": "chunkopt queries docs/ --n 60 --seed 1 > queries.jsonl",
@@ -37,13 +37,14 @@ def _user_errors(command: Callable[..., Any]) -> Callable[..., Any]:
     from chunkopt.chroma import ChromaFormatError
     from chunkopt.config import ConfigError
     from chunkopt.corpus import CorpusError
+    from chunkopt.manifest import ManifestError
     from chunkopt.queries import QueryFileError
 
     @functools.wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return command(*args, **kwargs)
-        except (ParameterError, CorpusError, QueryFileError, ConfigError, ChromaFormatError) as err:
+        except (ParameterError, CorpusError, QueryFileError, ConfigError, ChromaFormatError, ManifestError) as err:
             click.echo(f"Error: {err}", err=True)
             sys.exit(2)
 
@@ -210,16 +211,42 @@ def _fit_with_progress(search: Any, corpus: Any, queries: Any, quiet: bool, verb
 @click.argument("docs", type=click.Path(exists=True, path_type=Path))
 @click.option("--config", "config_path", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Tuned configuration written by `chunkopt sweep --out`.")
+@click.option("--manifest", "manifest_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Incremental run: print upsert/delete operations for what changed since the run that wrote "
+                   "this manifest (all upserts if it does not exist yet), then replace it.")
 @_user_errors
-def chunk(docs: Path, config_path: Path) -> None:
+def chunk(docs: Path, config_path: Path, manifest_path: Path | None) -> None:
     """Chunk DOCS with a tuned configuration; one JSON object per chunk on stdout."""
     from chunkopt.config import load_config
     from chunkopt.corpus import load_corpus
 
     chunker = load_config(config_path)
-    for document in load_corpus(docs):
+    corpus = load_corpus(docs)
+    if manifest_path is not None:
+        _chunk_incrementally(corpus, chunker, manifest_path)
+        return
+    for document in corpus:
         for piece in chunker.chunk(document.text, doc_id=document.id):
             click.echo(json.dumps(piece.to_dict(), ensure_ascii=False))
+
+
+def _chunk_incrementally(corpus: Any, chunker: Any, manifest_path: Path) -> None:
+    from chunkopt.manifest import prepare_manifest, read_manifest, update
+
+    previous = read_manifest(manifest_path)
+    plan = update(corpus, chunker, previous)
+    if plan.rebuild:
+        stderr.print(f"{manifest_path} is from another configuration ({previous.config}, now {plan.manifest.config}): "
+                     "full rebuild, every old id deleted")
+    prepared = prepare_manifest(plan.manifest, manifest_path)  # fails before any output if it cannot be written
+    try:
+        for op in plan.operations():
+            click.echo(json.dumps(op, ensure_ascii=False))
+    except BaseException:
+        prepared.discard()
+        raise
+    prepared.commit()
+    stderr.print(plan.summary())
 
 
 @main.command(name="strategies", epilog=f"Example: {EXAMPLES['strategies']}")
