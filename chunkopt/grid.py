@@ -110,6 +110,35 @@ def expand(grid: Iterable[Mapping[str, Any]], encoding: str | None = None) -> li
     return list(configurations.values())
 
 
+def parse_configuration(spec: str, encoding: str | None = None) -> Configuration:
+    """One configuration from a spec like "recursive chunk_size=256" or
+    "langchain:RecursiveCharacterTextSplitter chunk_size=1000 chunk_overlap=200" (what `--baseline` takes).
+
+    The first word names the strategy (a built-in, a plugin or a foreign splitter, see strategies.wrap);
+    each further word is `param=value`, the value read as JSON when it parses (1000, 0.5, true, null,
+    ["\\n\\n", " "]) and as a plain string otherwise. Quote words with spaces as in a shell.
+    """
+    import shlex
+
+    try:
+        words = shlex.split(spec)
+    except ValueError as err:
+        raise ParameterError(f"cannot read the configuration {spec!r}: {err}") from None
+    if not words:
+        raise ParameterError("a configuration spec names a strategy, e.g. 'recursive chunk_size=256', got an empty string")
+    params: dict[str, Any] = {}
+    for word in words[1:]:
+        key, equals, raw = word.partition("=")
+        if not equals or not key:
+            raise ParameterError(f"in the configuration {spec!r}: expected param=value, got {word!r}")
+        try:
+            params[key] = json.loads(raw)
+        except ValueError:
+            params[key] = raw
+    [config] = expand([{"strategy": words[0], **{k: [v] for k, v in params.items()}}], encoding=encoding)
+    return config
+
+
 def _as_list(value: Any) -> list[Any]:
     return list(value) if isinstance(value, (list, tuple)) else [value]
 
