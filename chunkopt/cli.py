@@ -26,6 +26,7 @@ stderr = Console(stderr=True, highlight=False)
 EXAMPLES = {
     "sweep": "chunkopt sweep corpora/docs --queries corpora/queries.jsonl --out tuned.json --report report.html",
     "chunk": "chunkopt chunk docs/ --config tuned.json --manifest state.json > operations.jsonl",
+    "index": "chunkopt index docs/ --config tuned.json --into chroma:vectors",
     "strategies": "chunkopt strategies",
     "import-chroma": "chunkopt import-chroma ../shared/benchmarks/chroma data/chroma",
     "queries": "chunkopt queries docs/ --n 60 --seed 1 > queries.jsonl",
@@ -37,6 +38,7 @@ def _user_errors(command: Callable[..., Any]) -> Callable[..., Any]:
     from chunkopt.chroma import ChromaFormatError
     from chunkopt.config import ConfigError
     from chunkopt.corpus import CorpusError
+    from chunkopt.index import StoreError
     from chunkopt.manifest import ManifestError
     from chunkopt.queries import QueryFileError
 
@@ -44,7 +46,8 @@ def _user_errors(command: Callable[..., Any]) -> Callable[..., Any]:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return command(*args, **kwargs)
-        except (ParameterError, CorpusError, QueryFileError, ConfigError, ChromaFormatError, ManifestError) as err:
+        except (ParameterError, CorpusError, QueryFileError, ConfigError, ChromaFormatError, ManifestError,
+                StoreError) as err:
             click.echo(f"Error: {err}", err=True)
             sys.exit(2)
 
@@ -236,8 +239,8 @@ def _chunk_incrementally(corpus: Any, chunker: Any, manifest_path: Path) -> None
     previous = read_manifest(manifest_path)
     plan = update(corpus, chunker, previous)
     if plan.rebuild:
-        stderr.print(f"{manifest_path} is from another configuration ({previous.config}, now {plan.manifest.config}): "
-                     "full rebuild, every old id deleted")
+        click.echo(f"{manifest_path} is from another configuration ({previous.config}, now {plan.manifest.config}): "
+                   "full rebuild, every old id deleted", err=True)
     prepared = prepare_manifest(plan.manifest, manifest_path)  # fails before any output if it cannot be written
     try:
         for op in plan.operations():
@@ -246,7 +249,43 @@ def _chunk_incrementally(corpus: Any, chunker: Any, manifest_path: Path) -> None
         prepared.discard()
         raise
     prepared.commit()
-    stderr.print(plan.summary())
+    click.echo(plan.summary(), err=True)
+
+
+@main.command(name="index", epilog=f"Example: {EXAMPLES['index']}")
+@click.argument("docs", type=click.Path(exists=True, path_type=Path))
+@click.option("--config", "config_path", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Tuned configuration written by `chunkopt sweep --out`.")
+@click.option("--into", "into", required=True, help="Where to write: chroma:PATH (an embedded Chroma database folder).")
+@click.option("--collection", default="chunkopt", show_default=True, help="Collection name in the database.")
+@click.option("--embedder", help="sentence-transformers model (local path or cached name). Default: the tuned "
+                                 "configuration's dense model, else the packaged all-MiniLM-L6-v2.")
+@click.option("--dry-run", is_flag=True, help="Print what would be added, kept and deleted; write nothing.")
+@_user_errors
+def index_command(docs: Path, config_path: Path, into: str, collection: str, embedder: str | None, dry_run: bool) -> None:
+    """Chunk DOCS with a tuned configuration and upsert the chunks into a vector database, incrementally."""
+    from chunkopt.config import load_config, read_config
+    from chunkopt.corpus import load_corpus
+    from chunkopt.index import build_index, embedder_name, sentence_embedder
+
+    kind, _, place = into.partition(":")
+    if kind != "chroma" or not place:
+        raise click.BadParameter(f"expected chroma:PATH, got {into!r}", param_hint="--into")
+    chunker, model = load_config(config_path), embedder_name(read_config(config_path), embedder)
+    try:
+        from chunkopt.integrations.chroma_store import ChromaStore
+    except ImportError:
+        raise click.UsageError("--into chroma: needs chromadb: pip install 'chunkopt[chroma]'") from None
+    store = ChromaStore(place, collection, embedder=model)
+    corpus = load_corpus(docs)
+    embed = None if dry_run else sentence_embedder(model)
+    report = build_index(corpus, chunker, store, embed, dry_run=dry_run)
+    if dry_run:
+        for line in report.lines():
+            click.echo(line)
+    if report.plan.rebuild:
+        click.echo(f"{store.describe()} was built with another configuration: full rebuild, every old id deleted", err=True)
+    click.echo(report.summary(), err=True)
 
 
 @main.command(name="strategies", epilog=f"Example: {EXAMPLES['strategies']}")

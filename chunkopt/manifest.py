@@ -70,6 +70,7 @@ class Update:
     upserts: tuple[Chunk, ...]
     deletes: tuple[tuple[str, str], ...]  # (doc_id, chunk id)
     kept: int  # chunk ids the store already holds and keeps
+    moved: tuple[Chunk, ...]  # kept chunks of re-chunked documents: same id and text, offsets may have moved
     manifest: Manifest
     rebuild: bool  # the previous manifest came from another configuration (or there was none)
     changed: tuple[str, ...]  # documents re-chunked because they are new or their hash changed
@@ -95,6 +96,7 @@ def update(corpus: Any, chunker: Strategy, previous: Manifest | None) -> Update:
     rebuild = previous is None or previous.config != config
     old = {} if previous is None else dict(previous.documents)
     upserts: list[Chunk] = []
+    moved: list[Chunk] = []
     deletes: list[tuple[str, str]] = []
     documents: dict[str, DocumentState] = {}
     changed: list[str] = []
@@ -112,7 +114,7 @@ def update(corpus: Any, chunker: Strategy, previous: Manifest | None) -> Update:
         documents[document.id] = DocumentState(digest, tuple(c.id for c in chunks))
         held = set() if rebuild or before is None else set(before.chunks)
         upserts.extend(c for c in chunks if c.id not in held)
-        kept += sum(c.id in held for c in chunks)
+        moved.extend(c for c in chunks if c.id in held)
         if before is not None:
             now = set(documents[document.id].chunks)
             deletes.extend((document.id, i) for i in before.chunks if rebuild or i not in now)
@@ -120,7 +122,8 @@ def update(corpus: Any, chunker: Strategy, previous: Manifest | None) -> Update:
     for doc_id in removed:
         deletes.extend((doc_id, i) for i in old[doc_id].chunks)
     manifest = Manifest(config, chunker.name, chunker.params, documents)
-    return Update(tuple(upserts), tuple(deletes), kept, manifest, rebuild and previous is not None,
+    kept += len(moved)
+    return Update(tuple(upserts), tuple(deletes), kept, tuple(moved), manifest, rebuild and previous is not None,
                   tuple(changed), tuple(removed), unchanged)
 
 
