@@ -222,6 +222,7 @@ def chunk(docs: Path, config_path: Path, manifest_path: Path | None) -> None:
     """Chunk DOCS with a tuned configuration; one JSON object per chunk on stdout."""
     from chunkopt.config import load_config
     from chunkopt.corpus import load_corpus
+    from chunkopt.sections import chunk_document
 
     chunker = load_config(config_path)
     corpus = load_corpus(docs)
@@ -229,7 +230,7 @@ def chunk(docs: Path, config_path: Path, manifest_path: Path | None) -> None:
         _chunk_incrementally(corpus, chunker, manifest_path)
         return
     for document in corpus:
-        for piece in chunker.chunk(document.text, doc_id=document.id):
+        for piece in chunk_document(chunker, document):
             click.echo(json.dumps(piece.to_dict(), ensure_ascii=False))
 
 

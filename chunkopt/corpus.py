@@ -21,6 +21,8 @@ from typing import Any, Iterator, Mapping
 
 from bs4 import BeautifulSoup, Comment, Declaration, Doctype, NavigableString, ProcessingInstruction, Tag
 
+from chunkopt.sections import html_headings, html_outline, outline
+
 
 @dataclass(frozen=True)
 class Document:
@@ -203,9 +205,12 @@ def _read(rel: str, file: Path) -> tuple[Document | None, str]:
     fmt = FORMATS.get(suffix)
     if fmt is None:
         return None, f"unsupported ({suffix or 'no extension'})"
+    headings: tuple = ()
+    page_starts: list[int] | None = None
     try:
         if fmt == "pdf":
-            text, encoding = _read_pdf(file), None
+            text, page_starts = _read_pdf(file)
+            encoding = None
         else:
             raw = file.read_bytes()
             decoded = _decode(raw, rel)
@@ -213,7 +218,10 @@ def _read(rel: str, file: Path) -> tuple[Document | None, str]:
                 return None, "binary"
             text, encoding = decoded
             if fmt == "html":
-                text = html_to_text(text)
+                markup, text = text, html_to_text(text)
+                headings = html_outline(text, html_headings(markup))
+            else:
+                headings = outline(text, fmt)
     except _PdfUnavailable:
         return None, "install chunkopt[pdf]"
     except Exception as exc:  # a damaged PDF, a permission error: skip the file, say why
@@ -223,6 +231,10 @@ def _read(rel: str, file: Path) -> tuple[Document | None, str]:
     metadata: dict[str, Any] = {"path": str(file.absolute()), "format": fmt}
     if encoding:
         metadata["encoding"] = encoding
+    if headings:
+        metadata["outline"] = headings  # (offset, level, title) of each heading: chunkopt.sections
+    if page_starts:
+        metadata["page_starts"] = page_starts  # offset where each page's text starts
     return Document(rel, text, MappingProxyType(metadata)), ""
 
 
@@ -257,13 +269,19 @@ class _PdfUnavailable(Exception):
     pass
 
 
-def _read_pdf(file: Path) -> str:
+def _read_pdf(file: Path) -> tuple[str, list[int]]:
+    """The pages' text joined by blank lines, and the offset where each page starts."""
     try:
         from pypdf import PdfReader
     except ImportError as exc:
         raise _PdfUnavailable from exc
     reader = PdfReader(file)
-    return "\n\n".join((page.extract_text() or "").strip() for page in reader.pages)
+    pages = [(page.extract_text() or "").strip() for page in reader.pages]
+    starts, offset = [], 0
+    for text in pages:
+        starts.append(offset)
+        offset += len(text) + 2
+    return "\n\n".join(pages), starts
 
 
 # ---- HTML to text -------------------------------------------------------------------------

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any, Iterator, Mapping
 
 import chunkopt
+from chunkopt.sections import chunk_document
 from strategies.base import Chunk, Strategy
 from strategies.ids import doc_hash
 
@@ -110,7 +111,7 @@ def update(corpus: Any, chunker: Strategy, previous: Manifest | None) -> Update:
             kept += len(before.chunks)
             continue
         changed.append(document.id)
-        chunks = chunker.chunk(document.text, doc_id=document.id)
+        chunks = chunk_document(chunker, document)
         documents[document.id] = DocumentState(digest, tuple(c.id for c in chunks))
         held = set() if rebuild or before is None else set(before.chunks)
         upserts.extend(c for c in chunks if c.id not in held)

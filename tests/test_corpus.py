@@ -264,3 +264,14 @@ def test_damaged_pdf_is_skipped_as_unreadable(tmp_path):
     write(tmp_path / "broken.pdf", b"%PDF-1.4 garbage")
     (path, reason), = load_corpus(tmp_path).skipped
     assert path == "broken.pdf" and reason.startswith("unreadable (")
+
+
+def test_pdf_page_starts_are_recorded_for_page_metadata(tmp_path):
+    pypdf = pytest.importorskip("pypdf")
+    write(tmp_path / "paper.pdf", pdf_bytes(pypdf, ["Page one text", "Page two text"]))
+    assert load_corpus(tmp_path)["paper.pdf"].metadata["page_starts"] == [0, len("Page one text") + 2]
+
+
+def test_markdown_documents_record_their_outline(tmp_path):
+    write(tmp_path / "a.md", b"# Title\n\nText.\n\n## Part\n\nMore.")
+    assert load_corpus(tmp_path)["a.md"].metadata["outline"] == ((0, 1, "Title"), (16, 2, "Part"))
