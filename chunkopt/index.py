@@ -19,6 +19,7 @@ from typing import Any, Callable, Mapping, Protocol, Sequence
 import numpy as np
 
 from chunkopt.manifest import Manifest, Update, update
+from chunkopt.sections import indexed_text
 from strategies.base import Chunk, Strategy
 
 Embed = Callable[[list[str]], np.ndarray]  # texts -> (n, dimensions) float array
@@ -96,7 +97,7 @@ def build_index(corpus: Any, chunker: Strategy, store: Store, embed: Embed | Non
         raise ValueError("build_index needs an embed function unless dry_run=True")
     n_chunks = {doc_id: len(state.chunks) for doc_id, state in plan.manifest.documents.items()}
     for batch in _batches(list(plan.upserts), batch_size):
-        vectors = np.asarray(embed([c.text for c in batch]), dtype=np.float32)
+        vectors = np.asarray(embed([indexed_text(c) for c in batch]), dtype=np.float32)
         if vectors.shape[0] != len(batch):
             raise StoreError(f"the embedder returned {vectors.shape[0]} vectors for {len(batch)} texts")
         store.upsert(batch, vectors, n_chunks)

@@ -18,8 +18,10 @@ from bisect import bisect_right
 from types import MappingProxyType
 from typing import Any, Sequence
 
-from strategies.base import Chunk, Strategy
+from strategies import ids
+from strategies.base import Chunk, ParameterError, Span, Strategy
 from strategies.recursive import fenced_blocks
+from strategies.tokens import DEFAULT_ENCODING, get_tokenizer
 
 Heading = tuple[int, int, str]  # (character offset of the heading line, level from 1, title)
 
@@ -148,5 +150,64 @@ def with_sections(chunks: Sequence[Chunk], document: Any) -> list[Chunk]:
 
 
 def chunk_document(chunker: Strategy, document: Any) -> list[Chunk]:
-    """One document's chunks with their section metadata: what `chunkopt chunk` and `chunkopt index` write."""
-    return with_sections(chunker.chunk(document.text, doc_id=document.id), document)
+    """One document's chunks with their section metadata: what `chunkopt chunk`, `chunkopt index` and the sweep use.
+
+    With the strategy's `context_header` on and a document that has headings, each section (from
+    one heading to the next) is chunked on its own with the budget less the tokens of its header
+    ("Title > Section > Subsection" and a blank line), so header and chunk together fit the budget;
+    chunks then never cross a heading. The header goes to `metadata["context"]` and into
+    `indexed_text(chunk)`, never into `chunk.text`. A wrapped foreign splitter's budget is its own,
+    so there the header is added without re-cutting.
+    """
+    headings = document.metadata.get("outline", ())
+    if not (chunker._params.get("context_header") and headings):  # noqa: SLF001 (the full, validated params)
+        return with_sections(chunker.chunk(document.text, doc_id=document.id), document)
+    if not getattr(chunker, "enforces_budget", True):
+        chunks = chunker.chunk(document.text, doc_id=document.id)
+    else:
+        chunks = _chunk_sections(chunker, document, headings)
+    out = []
+    for chunk in with_sections(chunks, document):
+        header = " > ".join(chunk.metadata.get("headings", ()))
+        out.append(dataclasses.replace(chunk, metadata=MappingProxyType({**chunk.metadata, "context": header}))
+                   if header else chunk)
+    return out
+
+
+def indexed_text(chunk: Chunk) -> str:
+    """The text a retriever indexes for a chunk: its context header (context_header on), a blank line, its text."""
+    context = chunk.metadata.get("context")
+    return f"{context}\n\n{chunk.text}" if context else chunk.text
+
+
+def _chunk_sections(chunker: Strategy, document: Any, headings: Sequence[Heading]) -> list[Chunk]:
+    """Each section chunked with the budget left after its header; offsets, ids and positions as for the whole text."""
+    text, params = document.text, dict(chunker._params)  # noqa: SLF001
+    tokenizer = get_tokenizer(params.get("encoding") or DEFAULT_ENCODING)
+    starts = sorted({0, *(start for start, _, _ in headings)})
+    spans: list[Span] = []
+    by_budget: dict[int, Strategy] = {}
+    for a, b in zip(starts, [*starts[1:], len(text)]):
+        header = " > ".join(heading_path(headings, a))
+        cost = tokenizer.count(header + "\n\n") if header else 0
+        budget = chunker.budget - cost
+        if budget < 1:
+            raise ParameterError(
+                f"{chunker.name}: the heading path {header!r} of {document.id!r} is {cost} tokens, which leaves no room "
+                f"in the {chunker.budget}-token {chunker.size_param}; raise it or turn context_header off")
+        if budget not in by_budget:
+            by_budget[budget] = _with_budget(chunker, params, budget)
+        spans += [Span(c.start + a, c.end + a, c.n_tokens) for c in by_budget[budget].chunk(text[a:b])]
+    texts = [text[s.start:s.end] for s in spans]
+    config, digest = chunker.fingerprint, ids.doc_hash(text)
+    return [Chunk(piece, s.start, s.end, s.n_tokens, index=i, doc_id=document.id, id=chunk_id, doc_hash=digest, config=config)
+            for i, (s, piece, chunk_id) in enumerate(zip(spans, texts, ids.chunk_ids(document.id, config, texts)))]
+
+
+def _with_budget(chunker: Strategy, params: dict[str, Any], budget: int) -> Strategy:
+    """The same strategy with a smaller size; token-counted options that must stay below the size are capped."""
+    changed = {**params, chunker.size_param: budget, "context_header": False}
+    for p in type(chunker).schema:
+        if p.unit == "tokens" and p.name != chunker.size_param and isinstance(changed.get(p.name), int):
+            changed[p.name] = min(changed[p.name], budget - 1 if p.name == "overlap" else budget)
+    return type(chunker)(**changed)

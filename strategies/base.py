@@ -142,17 +142,36 @@ def _range_phrase(kind: str, minimum: float | None, maximum: float | None) -> st
     return kind
 
 
+# Options every strategy has, appended to each subclass's schema. context_header is applied where documents
+# have headings (chunkopt.sections.chunk_document): the heading path is prefixed to the text the retriever
+# indexes, never to chunk.text, and its tokens count against the chunk's budget.
+COMMON_PARAMS: tuple[Param, ...] = (
+    Param("context_header", bool, False,
+          "prefix the heading path to the text the retriever indexes (its tokens count against the budget)"),
+)
+
+_COMMON_DEFAULTS = {p.name: p.default for p in COMMON_PARAMS}
+
+
 class Strategy:
     """Base class of every chunker: declare `name`, `schema` and `size_param`, implement `split`.
 
     Parameters are validated once, at construction, against the schema; `params` returns them
-    as plain JSON-ready values, which is exactly what a tuned configuration stores.
+    as plain JSON-ready values, which is exactly what a tuned configuration stores. The options
+    of COMMON_PARAMS are added to every subclass's schema.
     """
 
     name: ClassVar[str]
     schema: ClassVar[tuple[Param, ...]]
     size_param: ClassVar[str] = "chunk_size"  # the parameter that bounds every chunk's n_tokens
     description: ClassVar[str] = ""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        schema = cls.__dict__.get("schema")
+        if schema is not None:
+            names = {p.name for p in schema}
+            cls.schema = tuple(schema) + tuple(p for p in COMMON_PARAMS if p.name not in names)
 
     def __init__(self, **params: Any) -> None:
         known = {p.name: p for p in self.schema}
@@ -173,8 +192,13 @@ class Strategy:
 
     @property
     def params(self) -> dict[str, Any]:
-        """The validated parameters, JSON-ready (tuples become lists)."""
-        return {k: list(v) if isinstance(v, tuple) else v for k, v in self._params.items()}
+        """The validated parameters, JSON-ready (tuples become lists).
+
+        A common option left at its default (context_header off) is left out, so the configurations,
+        chunk ids and checkpoints of strategies that never use it stay what they were before it existed.
+        """
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in self._params.items()
+                if not (k in _COMMON_DEFAULTS and v == _COMMON_DEFAULTS[k])}
 
     @property
     def budget(self) -> int:

@@ -32,7 +32,7 @@ from functools import lru_cache
 from importlib import import_module
 from typing import Any, Callable, ClassVar
 
-from strategies.base import Chunk, Param, ParameterError, Span, Strategy
+from strategies.base import COMMON_PARAMS, Chunk, Param, ParameterError, Span, Strategy
 from strategies.tokens import DEFAULT_ENCODING, get_tokenizer
 
 # Prefix of a foreign name -> (module holding its classes, the pip extra that installs it).
@@ -72,11 +72,13 @@ class WrappedStrategy(Strategy):
     name = "wrapped"
     schema: ClassVar[tuple[Param, ...]] = (_ENCODING,)
     size_param = "encoding"  # replaced by the splitter's chunk_size where it has one
+    enforces_budget = False  # the size is the splitter's own: chunkopt reports it, never cuts to it
 
     def __init__(self, splitter: Any = None, *, name: str | None = None, **params: Any) -> None:
         super().__init__(**params)
         if splitter is None:
-            splitter = self.build_splitter({k: v for k, v in self._params.items() if k != "encoding"})
+            ours = {"encoding", *(p.name for p in COMMON_PARAMS)}
+            splitter = self.build_splitter({k: v for k, v in self._params.items() if k not in ours})
         if name is not None:
             self.name = name  # an instance attribute: the name is part of every chunk id's fingerprint
         self.splitter = splitter

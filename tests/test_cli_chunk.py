@@ -91,3 +91,9 @@ def test_an_unwritable_manifest_place_fails_before_any_operation(workspace):
     result = run("chunk", "docs", "--config", "tuned.json", "--manifest", "nowhere/state.json")
     assert result.exit_code == 2 and result.stdout == ""
     assert "cannot write manifest nowhere/state.json" in result.stderr
+
+
+def test_chunk_lines_carry_the_heading_path_of_markdown_documents(workspace):
+    (workspace / "docs" / "guide.md").write_text("# Guide\n\n## Install\n\nRun the installer.", encoding="utf-8")
+    records = [r for r in lines(run("chunk", "docs", "--config", "tuned.json")) if r["doc_id"] == "guide.md"]
+    assert [r["metadata"]["headings"] for r in records] == [["Guide", "Install"]]

@@ -4,8 +4,9 @@ import pytest
 
 import strategies
 from chunkopt.corpus import Document, load_corpus
-from chunkopt.sections import chunk_document, heading_path, markdown_outline, rst_outline, with_sections
-from strategies.base import Chunk
+from chunkopt.grid import expand
+from chunkopt.sections import chunk_document, heading_path, indexed_text, markdown_outline, rst_outline, with_sections
+from strategies.base import Chunk, ParameterError
 
 MARKDOWN = """# Configuration reference
 
@@ -105,3 +106,54 @@ def test_pdf_chunks_carry_their_first_and_last_page():
     chunks = [Chunk("Page one.", 0, 9, 3), Chunk("one.\n\nPage two.\n\nPage", 5, 26, 6), Chunk("three.", 27, 33, 2)]
     assert [c.metadata["page"] for c in with_sections(chunks, document)] == [[1, 1], [1, 3], [3, 3]]
 
+
+
+# ---- context_header ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("name, params", [("recursive", {"chunk_size": 64, "overlap": 16}), ("fixed", {"chunk_size": 48, "overlap": 8}),
+                                          ("sentence", {"chunk_size": 64}), ("semantic", {"max_tokens": 64, "min_tokens": 60})])
+def test_the_header_and_the_chunk_together_fit_the_budget(bundled, name, params):
+    chunker = strategies.get(name, context_header=True, **params)
+    tokenizer = strategies.get_tokenizer()
+    for document in bundled:
+        for chunk in chunk_document(chunker, document):
+            assert document.text[chunk.start:chunk.end] == chunk.text
+            header = chunk.metadata.get("context")
+            assert (tokenizer.count(header + "\n\n") if header else 0) + chunk.n_tokens <= chunker.budget
+
+
+def test_the_header_goes_into_the_indexed_text_never_into_the_chunk_text():
+    document = Document("a.md", MARKDOWN, {"outline": markdown_outline(MARKDOWN)})
+    chunk = next(c for c in chunk_document(strategies.get("recursive", chunk_size=64, context_header=True), document)
+                 if "Keep 30" in c.text)
+    section = "### Limits\n\nKeep 30 days.\n\n```bash\n# not a heading\n```"  # up to the Storage heading
+    assert chunk.text == section == MARKDOWN[chunk.start:chunk.end]
+    assert chunk.metadata["context"] == "Configuration reference > Retention > Limits"
+    assert indexed_text(chunk) == "Configuration reference > Retention > Limits\n\n" + section
+
+
+def test_with_context_header_no_chunk_crosses_a_heading(bundled):
+    document = bundled["product/api-guide.md"]
+    starts = [start for start, _, _ in document.metadata["outline"]]
+    for chunk in chunk_document(strategies.get("fixed", chunk_size=400, context_header=True), document):
+        assert not any(chunk.start < s < chunk.end for s in starts)
+
+
+def test_context_header_is_off_by_default_and_then_changes_nothing(bundled):
+    chunker = strategies.get("recursive", chunk_size=64)
+    document = bundled["support/FAQ.md"]
+    assert "context_header" not in chunker.params
+    assert [c.text for c in chunk_document(chunker, document)] == [c.text for c in chunker.chunk(document.text)]
+    assert all("context" not in c.metadata for c in chunk_document(chunker, document))
+
+
+def test_context_header_is_a_grid_axis():
+    configs = expand([{"strategy": "recursive", "chunk_size": 64, "context_header": [False, True]}])
+    assert [c.params.get("context_header", False) for c in configs] == [False, True]
+
+
+def test_a_heading_path_longer_than_the_budget_is_refused_naming_the_document():
+    text = "# " + "very long title " * 20 + "\n\nText."
+    document = Document("long.md", text, {"outline": markdown_outline(text)})
+    with pytest.raises(ParameterError, match="heading path .* of 'long.md' is .* tokens, which leaves no room"):
+        chunk_document(strategies.get("recursive", chunk_size=16, context_header=True), document)
