@@ -94,7 +94,7 @@ def test_an_unwritable_manifest_place_fails_before_any_operation(workspace):
 
 
 def test_chunk_lines_carry_the_heading_path_of_markdown_documents(workspace):
-    text = "# Guide\n\n" + PARAGRAPHS[0] + "\n\n## Install\n\nRun the installer."  # two chunks: one per section
+    text = "# Guide\n\n" + PARAGRAPHS[0] + "\n\n## Install\n\n" + PARAGRAPHS[1]  # two chunks: one per section
     (workspace / "docs" / "guide.md").write_text(text, encoding="utf-8")
     records = [r for r in lines(run("chunk", "docs", "--config", "tuned.json")) if r["doc_id"] == "guide.md"]
     assert [r["metadata"]["headings"] for r in records] == [["Guide"], ["Guide", "Install"]]
