@@ -20,7 +20,7 @@ _EXPORTS = {
     "generate_queries": "chunkopt.querygen",
     "evaluate": "chunkopt.evaluation",
     "Result": "chunkopt.evaluation",
-    "get_retriever": "chunkopt.retrieval",
+    "get_retriever": "chunkopt.retrievers",
     "Sweep": "chunkopt.sweep",
     "Constraints": "chunkopt.selection",
     "load_config": "chunkopt.config",

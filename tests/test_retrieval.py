@@ -8,7 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from chunkopt.retrieval import EmbeddingCache, available_retrievers, get_retriever, top_k
+from chunkopt.retrievers import available_retrievers, get_retriever, top_k
+from chunkopt.retrievers.dense import EmbeddingCache
 from strategies.base import ParameterError
 
 TEXTS = [
@@ -193,14 +194,14 @@ def test_dense_search_in_blocks_gives_the_full_matrix_scores_up_to_rounding(text
 
 
 def test_block_size_fits_the_search_memory_budget():
-    from chunkopt import retrieval
+    from chunkopt.retrievers import base as retrieval
 
     retriever = get_retriever("bm25").fit(["cat sat"] * 1000)
     assert retriever.block_size() == retrieval.SEARCH_BLOCK_BYTES // (retrieval.SCORE_ROW_BYTES * 1000)
 
 
 def test_block_size_is_at_least_one_query():
-    from chunkopt import retrieval
+    from chunkopt.retrievers import base as retrieval
 
     retriever = get_retriever("bm25").fit(["cat sat", "dog"])
     retrieval_budget, retrieval.SEARCH_BLOCK_BYTES = retrieval.SEARCH_BLOCK_BYTES, 1
