@@ -367,7 +367,11 @@ def list_retrievers() -> None:
     from chunkopt.retrievers import available_retrievers, retriever_class
 
     for name in available_retrievers():
-        cls = retriever_class(name)
+        try:
+            cls = retriever_class(name)
+        except (ParameterError, ImportError, AttributeError) as exc:  # a broken plugin must not hide the others
+            click.echo(f"{name}: cannot be loaded: {exc}")
+            continue
         click.echo(f"{name}: {cls.description or (cls.__doc__ or '').strip().splitlines()[0]}")
         for p in cls.schema:
             unit = f" {p.unit}" if p.unit else ""

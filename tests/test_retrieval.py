@@ -162,6 +162,33 @@ def test_neural_retriever_ranks_relevant_text_first():
     assert retriever.index_bytes == len(TEXTS) * 384 * 4  # all-MiniLM-L6-v2: 384 float32 dimensions
 
 
+def test_neural_rerun_takes_every_chunk_from_the_disk_cache(tmp_path, monkeypatch):
+    pytest.importorskip("sentence_transformers")
+    from chunkopt.retrievers import cache, dense
+
+    monkeypatch.setattr(cache, "cache_folder", lambda: tmp_path)
+    monkeypatch.setattr(dense, "_stores", {})
+    monkeypatch.setattr(dense, "_memory", {})
+    first = get_retriever("neural").fit(TEXTS)
+    monkeypatch.setattr(dense, "_memory", {})  # as a new process would start
+    second = get_retriever("neural").fit(TEXTS)
+    assert first.fit_summary() == {"chunks_embedded": 5, "chunks_cached": 0}
+    assert second.fit_summary() == {"chunks_embedded": 0, "chunks_cached": 5}
+    np.testing.assert_array_equal(first.vectors, second.vectors)
+
+
+def test_neural_model_that_is_not_installed_is_a_parameter_error_naming_it():
+    with pytest.raises(ParameterError, match=r"neural: model 'no-such-org/no-such-model' is neither a local folder nor"):
+        get_retriever("neural", model="no-such-org/no-such-model").fit(TEXTS)
+
+
+def test_neural_model_folder_that_is_not_a_sentence_transformers_model_is_a_parameter_error(tmp_path):
+    pytest.importorskip("sentence_transformers")
+    (tmp_path / "notes.txt").write_text("not a model")
+    with pytest.raises(ParameterError, match=r"could not be loaded as a sentence-transformers model"):
+        get_retriever("neural", model=str(tmp_path)).fit(TEXTS)
+
+
 WORDS = ["alpha", "beta", "gamma", "delta", "fee", "late", "cap", "bank", "sun", "magma"]
 _text = st.lists(st.sampled_from(WORDS), min_size=1, max_size=8).map(" ".join)
 

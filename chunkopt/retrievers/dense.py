@@ -24,7 +24,7 @@ class EmbeddingCache:
     """Embeddings by text for one model in this process, so texts repeated across a sweep are embedded once.
 
     `encode` maps a list of distinct texts to one row each. When more than `max_texts` are held,
-    it starts afresh. `hits` and `misses` count texts (with repeats) answered from memory or not.
+    it starts afresh.
     """
 
     def __init__(self, encode: Callable[[list[str]], np.ndarray], max_texts: int = MEMORY_TEXTS) -> None:
@@ -32,12 +32,14 @@ class EmbeddingCache:
         self.max_texts = max_texts
         self.vectors: dict[str, np.ndarray] = {}
 
-    def __call__(self, texts: Sequence[str]) -> np.ndarray:
+    def __call__(self, texts: Sequence[str], encode: Callable[[list[str]], np.ndarray] | None = None) -> np.ndarray:
+        """The rows of `texts`, encoding those not held with `encode` (default: the one given at creation)."""
         missing = list(dict.fromkeys(t for t in texts if t not in self.vectors))
         if missing:
             if len(self.vectors) + len(missing) > self.max_texts:
                 self.vectors.clear()
-            self.vectors.update(zip(missing, np.asarray(self.encode(missing), dtype=np.float32)))
+            rows = (encode or self.encode)(missing)
+            self.vectors.update(zip(missing, np.asarray(rows, dtype=np.float32)))
         return np.stack([self.vectors[t] for t in texts])
 
 
@@ -109,12 +111,9 @@ class DenseRetriever(Retriever):
         return np.stack([found[i] for i in range(len(texts))])
 
     def _embed(self, texts: list[str]) -> np.ndarray:
-        identity = self.model_identity()
-        if identity not in _memory:
-            _memory[identity] = EmbeddingCache(self._encode_through_store)
-        memory = _memory[identity]
+        memory = _memory.setdefault(self.model_identity(), EmbeddingCache(self._encode_through_store))
         self._counts = {"embedded": 0, "cached": 0}
-        vectors = memory(texts)
+        vectors = memory(texts, self._encode_through_store)  # this retriever's settings and counts
         held = len(texts) - self._counts["embedded"] - self._counts["cached"]
         self._counts["cached"] += held  # answered from memory (with repeats)
         return vectors
