@@ -22,7 +22,7 @@ TEXTS = [
 
 
 def test_available_retrievers_are_the_built_ins():
-    assert available_retrievers() == ["bm25", "lsa", "neural", "tfidf"]
+    assert available_retrievers() == ["bm25", "endpoint", "lsa", "neural", "tfidf"]
 
 
 @pytest.mark.parametrize("name", ["tfidf", "bm25", "lsa"])

@@ -32,6 +32,7 @@ _BUILTIN_TARGETS = {
     "bm25": "chunkopt.retrievers.sparse:BM25Retriever",
     "lsa": "chunkopt.retrievers.sparse:LsaRetriever",
     "neural": "chunkopt.retrievers.neural:NeuralRetriever",
+    "endpoint": "chunkopt.retrievers.endpoint:EndpointRetriever",
 }
 
 _registered: dict[str, type[Retriever]] = {}
