@@ -100,7 +100,7 @@ def test_index_bytes_of_lsa_is_the_dense_chunk_vectors():
 
 
 def test_unknown_retriever_lists_the_valid_names():
-    with pytest.raises(ParameterError, match="unknown retriever 'elastic'; available retrievers: bm25, lsa, neural, tfidf"):
+    with pytest.raises(ParameterError, match="unknown retriever 'elastic'; available retrievers: bm25, endpoint, lsa, neural, tfidf"):
         get_retriever("elastic")
 
 
