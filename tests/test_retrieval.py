@@ -22,7 +22,7 @@ TEXTS = [
 
 
 def test_available_retrievers_are_the_built_ins():
-    assert available_retrievers() == ["bm25", "endpoint", "lsa", "neural", "tfidf"]
+    assert available_retrievers() == ["bm25", "endpoint", "hybrid", "lsa", "neural", "tfidf"]
 
 
 @pytest.mark.parametrize("name", ["tfidf", "bm25", "lsa"])
@@ -100,7 +100,7 @@ def test_index_bytes_of_lsa_is_the_dense_chunk_vectors():
 
 
 def test_unknown_retriever_lists_the_valid_names():
-    with pytest.raises(ParameterError, match="unknown retriever 'elastic'; available retrievers: bm25, endpoint, lsa, neural, tfidf"):
+    with pytest.raises(ParameterError, match="unknown retriever 'elastic'; available retrievers: bm25, endpoint, hybrid, lsa, neural, tfidf"):
         get_retriever("elastic")
 
 

@@ -33,6 +33,7 @@ _BUILTIN_TARGETS = {
     "lsa": "chunkopt.retrievers.sparse:LsaRetriever",
     "neural": "chunkopt.retrievers.neural:NeuralRetriever",
     "endpoint": "chunkopt.retrievers.endpoint:EndpointRetriever",
+    "hybrid": "chunkopt.retrievers.hybrid:HybridRetriever",
 }
 
 _registered: dict[str, type[Retriever]] = {}
