@@ -28,7 +28,7 @@ def server(monkeypatch):
 
 
 def endpoint(server, **params):
-    return get_retriever("endpoint", base_url=server.base_url, model=MODEL, backoff=0.0, cache=False, **params)
+    return get_retriever("endpoint", base_url=server.base_url, model=MODEL, backoff_s=0.0, cache=False, **params)
 
 
 def test_vectors_are_the_servers_in_input_order(server):
@@ -100,7 +100,7 @@ def test_a_refused_connection_is_one_clear_error():
 def test_a_server_that_does_not_answer_in_time_is_a_timeout(server):
     server.behaviour.hang = threading.Event()
     with pytest.raises(EndpointError, match=r"endpoint: no reply from .* within 0.2 s \(2 tries\)"):
-        endpoint(server, timeout=0.2, retries=1).fit(TEXTS)
+        endpoint(server, timeout_s=0.2, retries=1).fit(TEXTS)
 
 
 def test_a_wrong_model_is_named(server):

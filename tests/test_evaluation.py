@@ -167,7 +167,7 @@ def test_to_dict_is_json_ready():
 
 
 def test_unknown_retriever_is_an_error():
-    with pytest.raises(ParameterError, match="unknown retriever 'nope'; available retrievers: bm25, lsa, neural"):
+    with pytest.raises(ParameterError, match="unknown retriever 'nope'; available retrievers: bm25, endpoint, hybrid, lsa, neural"):
         evaluate(CORPUS, QUERIES, ParagraphChunker(), "nope")
 
 

@@ -3,11 +3,11 @@
 A local vLLM, TEI, Ollama or llama.cpp server, or a hosted one: `base_url` (up to and including
 `/v1`) and `model` are parameters, or come from $CHUNKOPT_ENDPOINT_URL and
 $CHUNKOPT_ENDPOINT_MODEL. The API key is read only from the environment variable named by
-`api_key_variable` (default $CHUNKOPT_ENDPOINT_API_KEY) at request time, so it is never part of
+`api_key_env` (default $CHUNKOPT_ENDPOINT_API_KEY) at request time, so it is never part of
 the parameters and never reaches results, journals or the tuned JSON.
 
-Texts are sent `batch_size` at a time; a reply of HTTP 429 or 5xx, or no reply within `timeout`
-seconds, is retried up to `retries` times, waiting `backoff` * 2^attempt seconds (or the
+Texts are sent `batch_size` at a time; a reply of HTTP 429 or 5xx, or no reply within `timeout_s`
+seconds, is retried up to `retries` times, waiting `backoff_s` * 2^attempt seconds (or the
 server's Retry-After, if shorter than a minute). Everything else that goes wrong is one
 EndpointError line naming the URL: a refused connection, a wrong model, a bad key, a malformed
 reply, vectors of the wrong size. Only the standard library is used (urllib).
@@ -47,11 +47,11 @@ class EndpointRetriever(DenseRetriever):
         Param("base_url", str, None, f"server URL up to /v1, e.g. http://127.0.0.1:8000/v1 (default ${URL_VARIABLE})",
               nullable=True),
         Param("model", str, None, f"model name the server embeds with (default ${MODEL_VARIABLE})", nullable=True),
-        Param("api_key_variable", str, KEY_VARIABLE, "environment variable holding the API key (unset: no key sent)"),
+        Param("api_key_env", str, KEY_VARIABLE, "environment variable holding the API key (unset: no key sent)"),
         Param("batch_size", int, 64, "texts sent per request", minimum=1),
-        Param("timeout", float, 60.0, "seconds to wait for one reply", minimum=0.001, unit="seconds"),
+        Param("timeout_s", float, 60.0, "seconds to wait for one reply", minimum=0.001, unit="seconds"),
         Param("retries", int, 4, "retries of a request answered 429 or 5xx, or not answered in time", minimum=0),
-        Param("backoff", float, 1.0, "seconds before the first retry, doubled each time", minimum=0.0, unit="seconds"),
+        Param("backoff_s", float, 1.0, "seconds before the first retry, doubled each time", minimum=0.0, unit="seconds"),
         Param("dimensions", int, None, "expected vector length (checked; None: whatever the first reply has)",
               minimum=1, nullable=True),
     )
@@ -81,14 +81,14 @@ class EndpointRetriever(DenseRetriever):
     def _request(self, batch: list[str]) -> np.ndarray:
         body = json.dumps({"model": self._params["model"], "input": batch, "encoding_format": "float"}).encode()
         headers = {"Content-Type": "application/json", "Accept": "application/json"}
-        key = os.environ.get(self._params["api_key_variable"])
+        key = os.environ.get(self._params["api_key_env"])
         if key:
             headers["Authorization"] = f"Bearer {key}"
         for attempt in range(self._params["retries"] + 1):
             last = attempt == self._params["retries"]
             request = urllib.request.Request(self.url, data=body, headers=headers, method="POST")
             try:
-                with urllib.request.urlopen(request, timeout=self._params["timeout"]) as reply:
+                with urllib.request.urlopen(request, timeout=self._params["timeout_s"]) as reply:
                     return self._vectors(reply.read(), len(batch))
             except urllib.error.HTTPError as exc:
                 message = _error_message(exc)
@@ -100,7 +100,7 @@ class EndpointRetriever(DenseRetriever):
                 if not last:
                     self._wait(attempt, None)
                     continue
-                raise EndpointError(f"endpoint: no reply from {self.url} within {self._params['timeout']:g} s "
+                raise EndpointError(f"endpoint: no reply from {self.url} within {self._params['timeout_s']:g} s "
                                     f"({attempt + 1} tries): {exc}") from None
             except urllib.error.URLError as exc:
                 if isinstance(exc.reason, (socket.timeout, TimeoutError)) and not last:
@@ -112,7 +112,7 @@ class EndpointRetriever(DenseRetriever):
         raise AssertionError("unreachable")  # the last attempt returns or raises
 
     def _wait(self, attempt: int, retry_after: str | None) -> None:
-        delay = self._params["backoff"] * 2**attempt
+        delay = self._params["backoff_s"] * 2**attempt
         try:
             if retry_after is not None and 0 <= float(retry_after) <= MAX_RETRY_AFTER:
                 delay = float(retry_after)  # the server knows when it will have room
@@ -123,7 +123,7 @@ class EndpointRetriever(DenseRetriever):
     def _http_error(self, code: int, message: str, attempt: int) -> EndpointError:
         where = f"{self.url} (HTTP {code}: {message})"
         if code in (401, 403):
-            variable = self._params["api_key_variable"]
+            variable = self._params["api_key_env"]
             given = "was refused" if os.environ.get(variable) else "is missing"
             return EndpointError(f"endpoint: the API key from ${variable} {given} at {where}")
         if code in (400, 404, 422) and "model" in message.lower():
