@@ -102,10 +102,11 @@ def generate(corpus: Corpus, n: int, seed: int, spacy_model: str | None = None) 
         picked += tx.spread(candidates, corpus, min(n - len(picked), len(candidates)), rng)
     positions = {id(s): i for i, s in enumerate(candidates)}
     picked.sort(key=lambda s: positions[id(s)])
+    phrases = candidate_answers(corpus, picked, nlp)
     queries, kinds = [], Counter({kind: 0 for kind in REFERENCE_MIX})
     for number, sentence in enumerate(picked, start=1):
         text = corpus[sentence.doc].text
-        answer = pick_answer(text, sentence, rng, nlp)
+        answer = pick_answer(text, sentence, *phrases[sentence.doc, sentence.start], rng)
         question = _question(text, sentence, answer, sentences[sentence.doc], idf, variants, rng)
         kind, reference = _reference(sentence, answer, sentences[sentence.doc], text, rng)
         kinds[kind] += 1
@@ -145,9 +146,18 @@ def _load(name: str):
         ) from None
 
 
-def pick_answer(text: str, sentence: tx.Sentence, rng: random.Random, nlp=None) -> Answer:
+def candidate_answers(corpus: Corpus, sentences: list[tx.Sentence], nlp=None):
+    """{(doc, start): (entities, phrases)} of each sentence: spaCy's in one batch, or the rules'."""
+    unique = list({(s.doc, s.start): s for s in sentences}.values())
+    if nlp is None:
+        return {(s.doc, s.start): _rule_phrases(corpus[s.doc].text, s) for s in unique}
+    docs = nlp.pipe((corpus[s.doc].text[s.start : s.end] for s in unique), batch_size=128)
+    return {(s.doc, s.start): _spacy_phrases(s, doc) for s, doc in zip(unique, docs)}
+
+
+def pick_answer(text: str, sentence: tx.Sentence, entities: list[Answer], phrases: list[Answer],
+                rng: random.Random) -> Answer:
     """An answer phrase of `sentence`: an entity or number (chance ENTITY_PREFERENCE), else a noun phrase."""
-    entities, phrases = (_spacy_phrases if nlp is not None else _rule_phrases)(text, sentence, nlp)
     entities = [a for a in entities if _usable(text, sentence, a)]
     phrases = [a for a in phrases if _usable(text, sentence, a)]
     if entities and (not phrases or rng.random() < ENTITY_PREFERENCE):
@@ -167,8 +177,8 @@ def _usable(text: str, sentence: tx.Sentence, a: Answer) -> bool:
             and a.end - a.start < 0.6 * (sentence.end - sentence.start) and any(c.isalnum() for c in phrase))
 
 
-def _spacy_phrases(text: str, sentence: tx.Sentence, nlp) -> tuple[list[Answer], list[Answer]]:
-    doc = nlp(text[sentence.start : sentence.end])
+def _spacy_phrases(sentence: tx.Sentence, doc) -> tuple[list[Answer], list[Answer]]:
+    """Entities (question word by label) and noun chunks (stop words trimmed) of a parsed sentence."""
     base = sentence.start
     entities = [Answer(base + e.start_char, base + e.end_char, _WH.get(e.label_, "What")) for e in doc.ents
                 if e.label_ != "ORDINAL"]
@@ -181,7 +191,8 @@ def _spacy_phrases(text: str, sentence: tx.Sentence, nlp) -> tuple[list[Answer],
     return entities, phrases
 
 
-def _rule_phrases(text: str, sentence: tx.Sentence, nlp=None) -> tuple[list[Answer], list[Answer]]:
+def _rule_phrases(text: str, sentence: tx.Sentence) -> tuple[list[Answer], list[Answer]]:
+    """Numbers and capitalised names (the "entities"), and runs of 1-3 content words, by regular expressions."""
     span = text[sentence.start : sentence.end]
     base = sentence.start
     entities = []
