@@ -180,3 +180,11 @@ def test_rules_keep_a_name_that_starts_the_sentence_and_drop_a_leading_article()
     sentence = next(tx.sentences(doc.id, doc.text))
     names = {doc.text[a.start : a.end] for a in cloze._rule_phrases(doc.text, sentence)[0]}
     assert names == {"Margaret Oduya", "Sky Group"}
+
+
+def test_the_agreement_line_names_the_generator_its_seed_and_the_measured_figures():
+    from chunkopt.querygen import MEASURED_AGREEMENT, agreement_line
+
+    line = agreement_line(rules(n=5, seed=2).generator_info)
+    assert line.startswith("Generated queries (cloze v1, seed 2, rule-based answers (no spaCy model)): ")
+    assert MEASURED_AGREEMENT["cloze"] in line

@@ -258,3 +258,10 @@ def test_cli_llm_without_model_is_a_usage_error(tmp_path):
     (tmp_path / "doc.txt").write_text(PARAGRAPHS[0], encoding="utf-8")
     result = CliRunner().invoke(main, ["queries", str(tmp_path), "--llm", "http://127.0.0.1:9/v1"])
     assert result.exit_code == 2 and "--llm needs --model NAME" in result.output
+
+
+def test_the_recorded_url_has_no_credentials_or_query_string():
+    from chunkopt.querygen.llm import _endpoint, _public
+
+    assert _public(_endpoint("https://user:pw@llm.example:8443/v1?key=abc")) == "https://llm.example:8443/v1/chat/completions"
+    assert _public(_endpoint("http://[::1]:8000/v1/")) == "http://[::1]:8000/v1/chat/completions"

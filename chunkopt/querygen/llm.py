@@ -175,8 +175,9 @@ def _endpoint(url: str) -> str:
 def _public(endpoint: str) -> str:
     """The endpoint without user, password or query string, safe to record."""
     parsed = urllib.parse.urlparse(endpoint)
-    return urllib.parse.urlunparse(parsed._replace(netloc=parsed.hostname + (f":{parsed.port}" if parsed.port else ""),
-                                                   query="", params="", fragment=""))
+    host = f"[{parsed.hostname}]" if ":" in (parsed.hostname or "") else parsed.hostname or ""
+    netloc = host + (f":{parsed.port}" if parsed.port else "")
+    return urllib.parse.urlunparse(parsed._replace(netloc=netloc, query="", params="", fragment=""))
 
 
 class _Client:
