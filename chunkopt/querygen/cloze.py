@@ -82,8 +82,12 @@ class Answer:
     wh: str
 
 
-def generate(corpus: Corpus, n: int, seed: int, spacy_model: str | None = None) -> tuple[list[Query], dict[str, Any]]:
-    """`n` cloze queries and the generator's info (name, version, the spaCy pipeline used or None)."""
+def generate(corpus: Corpus, n: int, seed: int, spacy_model: str | None = None,
+             per_document: bool = False) -> tuple[list[Query], dict[str, Any]]:
+    """`n` cloze queries and the generator's info (name, version, the spaCy pipeline used or None).
+
+    `per_document`: sentences are shared evenly between the documents instead of by length.
+    """
     if isinstance(n, bool) or not isinstance(n, int) or n < 1:
         raise ParameterError(f"n must be a positive integer number of queries, got {n!r}")
     nlp, model_name = _pipeline(spacy_model)
@@ -99,7 +103,9 @@ def generate(corpus: Corpus, n: int, seed: int, spacy_model: str | None = None) 
     variants = tx.variants(idf)
     picked = []
     while len(picked) < n:  # as people ask several questions of a paragraph, a sentence may serve again
-        picked += tx.spread(candidates, corpus, min(n - len(picked), len(candidates)), rng)
+        draw = tx.per_document(candidates, n - len(picked), rng) if per_document else \
+            tx.spread(candidates, corpus, min(n - len(picked), len(candidates)), rng)
+        picked += draw
     positions = {id(s): i for i, s in enumerate(candidates)}
     picked.sort(key=lambda s: positions[id(s)])
     phrases = candidate_answers(corpus, picked, nlp)

@@ -64,9 +64,12 @@ TEMPLATES = (
 )
 
 
-def generate_queries(corpus: Corpus, n: int = 50, seed: int = 0) -> list[Query]:
+def generate_queries(corpus: Corpus, n: int = 50, seed: int = 0, *, per_document: bool = False) -> list[Query]:
     """`n` queries with their reference spans, drawn across `corpus`; the same seed gives the same queries.
 
+    By default queries follow document length (a folder with two large archives gets most of
+    its queries from them); `per_document=True` shares them evenly between the documents
+    instead (each gets n / documents, or all its usable sentences if it has fewer).
     Fewer than `n` come back (with a warning) when the corpus has fewer usable sentences;
     none at all is a CorpusError.
     """
@@ -85,7 +88,7 @@ def generate_queries(corpus: Corpus, n: int = 50, seed: int = 0) -> list[Query]:
         by_doc[s.doc].append(s)
     idf = tx.idf([s for doc_sentences in sentences.values() for s in doc_sentences])
     variants = tx.variants(idf)
-    picked = tx.spread(candidates, corpus, n, rng)
+    picked = tx.per_document(candidates, n, rng) if per_document else tx.spread(candidates, corpus, n, rng)
     if len(picked) < n:
         reason = f"the corpus has only {len(picked)} usable sentences"
         warnings.warn(f"generated {len(picked)} queries, not {n}: {reason}", stacklevel=2)

@@ -170,6 +170,28 @@ def spread(candidates: list[Sentence], corpus: Corpus, n: int, rng: random.Rando
 
 
 
+def per_document(candidates: list[Sentence], n: int, rng: random.Random) -> list[Sentence]:
+    """n candidates shared round-robin between the documents (in a seeded order), in corpus order.
+
+    Each document gets n / documents (or all its candidates if it has fewer), instead of a share
+    in proportion to its length as `spread` gives.
+    """
+    by_doc: dict[str, list[Sentence]] = defaultdict(list)
+    for s in candidates:
+        by_doc[s.doc].append(s)
+    docs = sorted(by_doc)
+    rng.shuffle(docs)  # which documents get one more when n does not divide evenly
+    quota = dict.fromkeys(docs, 0)
+    remaining = min(n, len(candidates))
+    while remaining:
+        for doc in docs:
+            if remaining and quota[doc] < len(by_doc[doc]):
+                quota[doc] += 1
+                remaining -= 1
+    picked = [s for doc in docs for s in rng.sample(by_doc[doc], quota[doc])]
+    return sorted(picked, key=lambda s: (s.doc, s.start))
+
+
 def weighted_sample(scores: dict[str, float], k: int, rng: random.Random, power: float = 1.0) -> list[str]:
     """k distinct words drawn without replacement, with probability proportional to score ** power."""
     pool = dict(sorted(scores.items()))
