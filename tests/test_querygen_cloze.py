@@ -188,3 +188,19 @@ def test_the_agreement_line_names_the_generator_its_seed_and_the_measured_figure
     line = agreement_line(rules(n=5, seed=2).generator_info)
     assert line.startswith("Generated queries (cloze v1, seed 2, rule-based answers (no spaCy model)): ")
     assert MEASURED_AGREEMENT["cloze"] in line
+
+
+def test_per_document_shares_the_queries_evenly_between_documents():
+    queries = generate_queries(CORPUS, n=6, seed=0, spacy_model="", per_document=True)
+    assert sorted(q.references[0].doc for q in queries) == ["harbour.txt"] * 3 + ["town.txt"] * 3
+    assert queries.generator_info["per_document"] is True
+
+
+@needs_model
+def test_with_the_model_references_are_exact_spans_and_questions_never_hold_their_answer(monkeypatch):
+    monkeypatch.setattr(cloze, "REFERENCE_MIX", {"answer": 1.0, "sentence": 0.0, "passage": 0.0})
+    for q in generate_queries(CORPUS, n=40, seed=3):
+        ref = q.references[0]
+        text = CORPUS[ref.doc].text
+        assert 0 <= ref.start < ref.end <= len(text) and text[ref.start : ref.end].strip() == text[ref.start : ref.end]
+        assert text[ref.start : ref.end].lower() not in q.query.lower()

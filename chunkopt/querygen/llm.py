@@ -192,7 +192,8 @@ class _Client:
         if self.key:
             headers["Authorization"] = f"Bearer {self.key}"
         where = _public(self.endpoint)
-        for attempt in range(self.retries + 1):
+        attempt = 0
+        while True:
             last = attempt == self.retries
             request = urllib.request.Request(self.endpoint, data=body, headers=headers, method="POST")
             try:
@@ -202,6 +203,7 @@ class _Client:
                 detail = _error_detail(err)
                 if (err.code == 429 or err.code >= 500) and not last:
                     self.sleep(_wait(err.headers.get("Retry-After"), self.backoff_s, attempt))
+                    attempt += 1
                     continue
                 hint = " (check the API key's environment variable)" if err.code in (401, 403) else ""
                 raise LLMError(f"{where} answered HTTP {err.code}{hint}: {detail}") from None
@@ -209,11 +211,11 @@ class _Client:
                 reason = getattr(err, "reason", err)
                 if not last:
                     self.sleep(_wait(None, self.backoff_s, attempt))
+                    attempt += 1
                     continue
                 what = f"timed out after {self.timeout_s:g} s" if isinstance(reason, (socket.timeout, TimeoutError)) \
                     else f"could not be reached ({reason})"
                 raise LLMError(f"{where} {what}, {self.retries + 1} attempt(s)") from None
-        raise AssertionError("unreachable")
 
 
 def _content(raw: bytes, where: str) -> str:
