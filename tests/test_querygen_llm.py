@@ -265,3 +265,14 @@ def test_the_recorded_url_has_no_credentials_or_query_string():
 
     assert _public(_endpoint("https://user:pw@llm.example:8443/v1?key=abc")) == "https://llm.example:8443/v1/chat/completions"
     assert _public(_endpoint("http://[::1]:8000/v1/")) == "http://[::1]:8000/v1/chat/completions"
+
+
+def test_a_reply_cut_short_is_retried():
+    def cut_short(body, call):
+        if call == 1:
+            return 200, b'{"choices": [', {"Content-Length": "999"}
+        return well_formed(body, call)
+
+    with Endpoint(cut_short) as endpoint:
+        queries = generate(endpoint)
+    assert len(endpoint.requests) == 2 and len(queries) == 3

@@ -22,11 +22,11 @@ What the questions are worth cannot be measured offline: it depends on the model
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import random
 import re
-import socket
 import time
 import urllib.error
 import urllib.parse
@@ -207,13 +207,13 @@ class _Client:
                     continue
                 hint = " (check the API key's environment variable)" if err.code in (401, 403) else ""
                 raise LLMError(f"{where} answered HTTP {err.code}{hint}: {detail}") from None
-            except (urllib.error.URLError, socket.timeout, TimeoutError, ConnectionError) as err:
+            except (urllib.error.URLError, http.client.HTTPException, TimeoutError, ConnectionError) as err:
                 reason = getattr(err, "reason", err)
                 if not last:
                     self.sleep(_wait(None, self.backoff_s, attempt))
                     attempt += 1
                     continue
-                what = f"timed out after {self.timeout_s:g} s" if isinstance(reason, (socket.timeout, TimeoutError)) \
+                what = f"timed out after {self.timeout_s:g} s" if isinstance(reason, TimeoutError) \
                     else f"could not be reached ({reason})"
                 raise LLMError(f"{where} {what}, {self.retries + 1} attempt(s)") from None
 
