@@ -8,8 +8,8 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 # Extras installed with the package; CI adds the optional ones (see .ci/run).
 EXTRAS ?= test
-STAMP  := $(VENV)/.installed-$(subst $(comma),-,$(EXTRAS))
 comma  := ,
+STAMP  := $(VENV)/.installed-$(subst $(comma),-,$(EXTRAS))
 
 .PHONY: install sweep test bench clean
 

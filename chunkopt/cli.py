@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import sys
 import time
 import warnings
@@ -14,14 +15,14 @@ from pathlib import Path
 from typing import Any, Callable
 
 import click
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 import chunkopt
 import strategies
+from chunkopt import cliutil
 from strategies.base import ParameterError
 
-stderr = Console(stderr=True, highlight=False)
+stderr = cliutil.console(stderr=True)
 
 EXAMPLES = {
     "sweep": "chunkopt sweep corpora/docs --queries corpora/queries.jsonl --out tuned.json --report report.html",
@@ -43,6 +44,7 @@ def _user_errors(command: Callable[..., Any]) -> Callable[..., Any]:
     from chunkopt.queries import QueryFileError
 
     @functools.wraps(command)
+    @cliutil.interrupt_exits_130
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return command(*args, **kwargs)
@@ -58,8 +60,10 @@ def _csv(kind: type) -> Callable[[click.Context, click.Parameter, str | None], l
     """A click callback reading a comma-separated list of numbers (or percentages for overlap)."""
 
     def parse(ctx: click.Context, param: click.Parameter, value: str | None) -> list[Any]:
-        if not value:
+        if value is None:
             return []
+        if not value.strip():
+            raise click.BadParameter("expected comma-separated integers like 256,512, got an empty value")
         items = []
         for item in value.split(","):
             item = item.strip()
@@ -96,98 +100,138 @@ def _show_warning(message: Warning | str, category: type[Warning], filename: str
               help="Query set (JSON Lines). Default: DOCS/queries.jsonl, else queries generated from the documents.")
 @click.option("--grid", "grid_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Grid file (JSON or TOML), a list of {strategy: ..., param: [values]} objects.")
-@click.option("--strategy", "strategy_names", multiple=True, help="Strategy to try (repeatable). Default: all registered.")
+@click.option("--strategy", "strategy_names", multiple=True, callback=cliutil.comma_list,
+              help="Strategies to try, e.g. fixed,recursive (repeatable). Default: all registered.")
 @click.option("--chunk-size", callback=_csv(int), help="Sizes in tokens, e.g. 256,512 (max_tokens for semantic).")
 @click.option("--overlap", callback=_csv(int), help="Overlaps in tokens or percent of the size, e.g. 0,64 or 0,15%.")
 @click.option("--retriever", default="tfidf", show_default=True, help="tfidf, bm25, lsa or neural.")
 @click.option("--top-k", type=click.IntRange(min=1), help="Score the top K chunks per query.")
 @click.option("--token-budget", type=click.IntRange(min=1),
               help="Score chunks in rank order while they fit in this many tokens (default 1024 unless --top-k).")
-@click.option("--objective", default="iou", show_default=True, help="Metric to maximise: iou, recall, precision, mrr, ...")
+@click.option("--budgets", callback=_csv(int),
+              help="Token budgets of the budget curve, e.g. 256,512,1024,2048,4096 (the default); with --top-k K, every k to K.")
+@click.option("--objective", default="recall", show_default=True,
+              help="Metric to maximise: recall (share of the answer text in the context), iou, precision, mrr, ...")
+@click.option("--baseline", help="The configuration you use today, e.g. 'fixed chunk_size=512 overlap=64' "
+              "(added if not in the grid). Default grid: fixed chunk_size=512.")
+@click.option("--alpha", type=float, default=0.05, show_default=True,
+              help="Significance level of the paired tests that decide which configurations tie with the best.")
+@click.option("--resamples", type=int, default=10_000, show_default=True,
+              help="Resamples of the bootstrap intervals and the sign-flip tests.")
 @click.option("--max-query-ms", type=click.FloatRange(min=0), help="Constraint: p95 query latency, milliseconds.")
 @click.option("--max-chunks", type=click.IntRange(min=1), help="Constraint: chunks in the index.")
 @click.option("--min-recall", type=click.FloatRange(0, 1), help="Constraint: mean recall.")
 @click.option("--max-context-tokens", type=click.FloatRange(min=1), help="Constraint: mean tokens returned per query.")
-@click.option("--encoding", default="cl100k_base", show_default=True, help="tiktoken encoding that counts tokens.")
+@click.option("--encoding", help="tiktoken encoding that counts tokens [default: the grid file's, else cl100k_base].")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write the tuned configuration (JSON).")
 @click.option("--results", type=click.Path(dir_okay=False, path_type=Path), help="Write every configuration's metrics (.jsonl or .csv).")
 @click.option("--report", type=click.Path(dir_okay=False, path_type=Path), help="Write a self-contained HTML report.")
-@click.option("--jobs", type=int, default=1, show_default=True, help="Configurations evaluated in parallel (-1: all cores).")
+@click.option("--jobs", type=int, default=1, show_default=True, callback=cliutil.jobs,
+              help="Configurations evaluated in parallel (-1: all cores).")
 @click.option("--checkpoint-dir", type=click.Path(file_okay=False, path_type=Path), default=Path(".chunkopt"),
               show_default=True, help="Where finished configurations are journaled, so a rerun resumes.")
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed for generated queries.")
+@click.option("--no-checkpoint", is_flag=True, help="Keep no journal: a rerun starts from scratch.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed for generated queries and the statistics.")
 @click.option("--top", type=click.IntRange(min=1), default=10, show_default=True, help="Rows in the terminal table.")
 @click.option("--quiet", "-q", is_flag=True, help="Print only errors and the winner.")
-@click.option("--verbose", "-v", is_flag=True, help="Print each configuration as it finishes.")
+@click.option("--verbose", "-v", is_flag=True, help="Print each configuration as it finishes, and name skipped files.")
 @_user_errors
-def sweep(docs: Path, queries_path: Path | None, grid_path: Path | None, strategy_names: tuple[str, ...],
+def sweep(docs: Path, queries_path: Path | None, grid_path: Path | None, strategy_names: list[str],
           chunk_size: list[int], overlap: list[Any], retriever: str, top_k: int | None, token_budget: int | None,
-          objective: str, max_query_ms: float | None, max_chunks: int | None, min_recall: float | None,
-          max_context_tokens: float | None, encoding: str, out: Path | None, results: Path | None,
-          report: Path | None, jobs: int, checkpoint_dir: Path, seed: int, top: int, quiet: bool, verbose: bool) -> None:
+          budgets: list[int], objective: str, baseline: str | None, alpha: float, resamples: int,
+          max_query_ms: float | None, max_chunks: int | None, min_recall: float | None,
+          max_context_tokens: float | None, encoding: str | None, out: Path | None, results: Path | None,
+          report: Path | None, jobs: int, checkpoint_dir: Path, no_checkpoint: bool, seed: int, top: int, quiet: bool,
+          verbose: bool) -> None:
     """Try chunking configurations on DOCS and pick the best for your queries."""
     from chunkopt.config import save_config, tuned_config
     from chunkopt.corpus import load_corpus
-    from chunkopt.grid import grid_from_flags, load_grid
-    from chunkopt.report import results_table, write_html, write_results
+    from chunkopt.grid import grid_encoding, grid_from_flags, load_grid
+    from chunkopt.outputs import check_outputs, check_writable_folder, staged
+    from chunkopt.report import results_table, sweep_setup, write_html, write_results
     from chunkopt.selection import Constraints
     from chunkopt.sweep import Sweep
 
     if top_k is not None and token_budget is not None:
         raise click.UsageError("give --top-k or --token-budget, not both")
+    if top_k is not None and budgets:
+        raise click.UsageError("--budgets are token budgets; with --top-k K the curve is every k from 1 to K, so give one or the other")
     if grid_path and (strategy_names or chunk_size or overlap):
         raise click.UsageError("give --grid or --strategy/--chunk-size/--overlap, not both")
-    if queries_path is None and docs.is_dir() and (docs / "queries.jsonl").is_file():
-        queries_path = docs / "queries.jsonl"
-    corpus = load_corpus(docs, exclude=(queries_path,) if queries_path else ())
-    queries = _load_or_generate_queries(queries_path, corpus, seed, quiet)
-    if not quiet:
-        stderr.print(corpus.summary())
-    grid = load_grid(grid_path) if grid_path else grid_from_flags(list(strategy_names), chunk_size, overlap)
+    # Every flag and output is checked before the corpus is read, so a mistake costs no time.
+    grid = load_grid(grid_path) if grid_path else grid_from_flags(strategy_names, chunk_size, overlap)
+    custom_grid = bool(grid_path or strategy_names or chunk_size or overlap)
+    encoding = cliutil.pick_encoding(encoding, grid_encoding(grid))
     constraints = Constraints(max_query_ms=max_query_ms, max_chunks=max_chunks, min_recall=min_recall,
                               max_context_tokens=max_context_tokens)
-    search = Sweep(grid, retriever=retriever, top_k=top_k, token_budget=token_budget, objective=objective,
-                   constraints=constraints, encoding=encoding, n_jobs=jobs, checkpoint_dir=checkpoint_dir)
+    search = Sweep(grid if custom_grid else None, retriever=retriever, top_k=top_k, token_budget=token_budget,
+                   budgets=budgets or None, objective=objective, constraints=constraints, baseline=baseline,
+                   alpha=alpha, resamples=resamples, seed=seed, encoding=encoding, n_jobs=jobs,
+                   checkpoint_dir=None if no_checkpoint else checkpoint_dir)
+    if queries_path is None and docs.is_dir() and (docs / "queries.jsonl").is_file():
+        queries_path = docs / "queries.jsonl"
+    cliutil.check_report_suffix(report)
+    check_outputs({"--out": out, "--results": results, "--report": report},
+                  {"DOCS": docs, "--queries": queries_path, "--grid": grid_path})
+    if not no_checkpoint:
+        check_writable_folder(checkpoint_dir, "--checkpoint-dir")
+    corpus = load_corpus(docs, exclude=(queries_path,) if queries_path else ())
+    queries = _load_or_generate_queries(queries_path, corpus, seed, quiet)
+    cliutil.report_corpus(corpus, quiet, verbose)
     started = time.perf_counter()
     try:
         _fit_with_progress(search, corpus, queries, quiet, verbose)
     except KeyboardInterrupt:
         journal = search.checkpoint_path(corpus, queries)
-        stderr.print(f"\nInterrupted. Finished configurations are saved in {journal}; "
-                     "rerun the same command to resume where it stopped.")
+        if journal is None:
+            stderr.print("\nInterrupted. --no-checkpoint was given, so finished configurations were not kept.")
+        else:
+            stderr.print(f"\nInterrupted. Finished configurations are saved in {journal}; "
+                         "rerun the same command to resume where it stopped.")
         sys.exit(130)
     elapsed = time.perf_counter() - started
     if not quiet:
         resumed = f" ({search.resumed_} resumed from {search.checkpoint_})" if search.resumed_ else ""
-        stderr.print(f"{len(search.results_)} configurations scored on {len(queries)} queries in {elapsed:.1f} s{resumed}")
-        stdout = Console()
-        if not stdout.is_terminal:  # piped or captured: don't squeeze the table into 80 columns
-            stdout = Console(width=140)
-        stdout.print(results_table(search.results_, objective, top=top))
+        stderr.print(f"{cliutil.plural(len(search.results_), 'configuration')} scored on "
+                     f"{cliutil.plural(len(queries), 'query', 'queries')} in {elapsed:.1f} s{resumed}")
+        stdout = cliutil.console()
+        if not stdout.is_terminal and "COLUMNS" not in os.environ:  # piped: don't squeeze the table into 80 columns
+            stdout = cliutil.console(width=140)
+        stdout.print(results_table(search.results_, objective, top=top, width=stdout.width))
     verdict = search.explain()
     click.echo(verdict, err=True)
-    if results:
-        write_results(search.results_, results)
-    if report:
-        write_html(search.results_, objective, f"chunkopt sweep of {docs}", verdict, report)
+    # With no recommendation there is no tuned configuration; the results and the report, if asked
+    # for, are still written together, since they show why.
+    outputs = [p for p in (out, results, report) if p and (p != out or search.best_config_ is not None)]
+    with staged(outputs) as temporary:  # written together: a failure leaves none of them changed
+        if results:
+            write_results(search.results_, temporary[results])
+        if report:
+            source = str(queries_path) if queries_path else f"generated from the documents (seed {seed})"
+            recommended = search.recommended_result(corpus, queries) if search.best_config_ else None
+            write_html(search, sweep_setup(search, corpus, queries, source), f"chunkopt sweep of {docs}",
+                       temporary[report], recommended=recommended, corpus=corpus, queries=queries)
+        if out and search.best_config_ is not None:
+            save_config(tuned_config(search, corpus, queries), temporary[out])
     if search.best_config_ is None:
+        kept = f" ({out} is left as it was)" if out and out.exists() else ""
+        written = f"; wrote {', '.join(map(str, outputs))}, which show why" if outputs else ""
+        click.echo(f"no tuned configuration written{kept}{written}", err=True)
         sys.exit(1)
-    if out:
-        save_config(tuned_config(search, corpus, queries), out)
-    written = [str(p) for p in (out, results, report) if p]
-    if written and not quiet:
-        stderr.print("wrote " + ", ".join(written))
+    if outputs and not quiet:
+        stderr.print("wrote " + ", ".join(map(str, outputs)))
 
 
 def _load_or_generate_queries(queries_path: Path | None, corpus: Any, seed: int, quiet: bool) -> list[Any]:
     from chunkopt.queries import load_queries
-    from chunkopt.querygen import generate_queries
+    from chunkopt.querygen import generate_queries, spread_summary
 
     if queries_path is not None:
         return load_queries(queries_path, corpus)
     queries = generate_queries(corpus, seed=seed)
     if not quiet:
-        stderr.print(f"No query set given: generated {len(queries)} queries from the documents (seed {seed}). "
+        stderr.print(f"No query set given: generated {len(queries)} queries from the documents (seed {seed}), "
+                     f"drawn by document length ({spread_summary(queries, corpus)}). "
                      "Real queries with reference spans give a better answer: see --queries.")
     return queries
 
@@ -217,8 +261,10 @@ def _fit_with_progress(search: Any, corpus: Any, queries: Any, quiet: bool, verb
 @click.option("--manifest", "manifest_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Incremental run: print upsert/delete operations for what changed since the run that wrote "
                    "this manifest (all upserts if it does not exist yet), then replace it.")
+@click.option("--quiet", "-q", is_flag=True, help="Print only errors (not what was read and skipped).")
+@click.option("--verbose", "-v", is_flag=True, help="Name every skipped file and why.")
 @_user_errors
-def chunk(docs: Path, config_path: Path, manifest_path: Path | None) -> None:
+def chunk(docs: Path, config_path: Path, manifest_path: Path | None, quiet: bool, verbose: bool) -> None:
     """Chunk DOCS with a tuned configuration; one JSON object per chunk on stdout."""
     from chunkopt.config import load_config
     from chunkopt.corpus import load_corpus
@@ -226,6 +272,7 @@ def chunk(docs: Path, config_path: Path, manifest_path: Path | None) -> None:
 
     chunker = load_config(config_path)
     corpus = load_corpus(docs)
+    cliutil.report_corpus(corpus, quiet, verbose)
     if manifest_path is not None:
         _chunk_incrementally(corpus, chunker, manifest_path)
         return
@@ -320,12 +367,19 @@ def import_chroma_command(src: Path, dest: Path) -> None:
 @click.argument("docs", type=click.Path(exists=True, path_type=Path))
 @click.option("--n", "count", type=click.IntRange(min=1), default=50, show_default=True, help="Number of queries.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Random seed: the same seed gives the same queries.")
+@click.option("--per-document", is_flag=True,
+              help="Share the queries evenly between documents (default: in proportion to their length).")
 @_user_errors
-def generate_queries_command(docs: Path, count: int, seed: int) -> None:
+def generate_queries_command(docs: Path, count: int, seed: int, per_document: bool) -> None:
     """Generate a query set for DOCS offline (no LLM); JSON Lines on stdout."""
     from chunkopt.corpus import load_corpus
-    from chunkopt.querygen import generate_queries
+    from chunkopt.querygen import generate_queries, spread_summary
     from chunkopt.queries import query_to_dict
 
-    for query in generate_queries(load_corpus(docs), n=count, seed=seed):
+    corpus = load_corpus(docs)
+    queries = generate_queries(corpus, n=count, seed=seed, per_document=per_document)
+    for query in queries:
         click.echo(json.dumps(query_to_dict(query), ensure_ascii=False))
+    drawn = "evenly per document" if per_document else "by document length"
+    click.echo(f"generated {cliutil.plural(len(queries), 'query', 'queries')} {drawn} ({spread_summary(queries, corpus)})",
+               err=True)

@@ -9,7 +9,9 @@ listed in `Corpus.skipped` with the reason, and `Corpus.summary()` says it in on
 
 from __future__ import annotations
 
+import errno
 import hashlib
+import logging
 import os
 import re
 import warnings
@@ -42,6 +44,7 @@ class Corpus:
         if len(self.by_id) != len(self.documents):
             raise ValueError("two documents share an id")
         self.skipped = list(skipped or [])  # (relative path, reason) for files not read
+        self._fingerprint: dict[str, str] | None = None
 
     def __iter__(self) -> Iterator[Document]:
         return iter(self.documents)
@@ -53,8 +56,14 @@ class Corpus:
         return self.by_id[doc_id]
 
     def fingerprint(self) -> dict[str, str]:
-        """SHA-256 of each document's text, by id: what a tuned config records to detect drift."""
-        return {d.id: hashlib.sha256(d.text.encode("utf-8")).hexdigest() for d in self.documents}
+        """SHA-256 of each document's text, by id: what a tuned config records to detect drift.
+
+        Computed once per corpus (documents are immutable): a sweep needs it for its journal, its
+        resume message and the tuned config, and hashing 100 MB three times is wasted seconds.
+        """
+        if self._fingerprint is None:
+            self._fingerprint = {d.id: hashlib.sha256(d.text.encode("utf-8")).hexdigest() for d in self.documents}
+        return dict(self._fingerprint)
 
     def summary(self) -> str:
         """One line: "read 14 documents (84.2 KB); skipped 3: 2 unsupported (.png, .jsonl), 1 binary"."""
@@ -98,15 +107,17 @@ def load_corpus(path: str | os.PathLike[str], *, exclude: tuple[str | os.PathLik
     else:
         files, skipped = _walk(root)
     documents = []
+    pdf_problems: dict[str, list[str]] = {}
     for rel, file in files:
         if file.resolve() in excluded:
             skipped.append((rel, "query file"))
             continue
-        doc, reason = _read(rel, file)
+        doc, reason = _read(rel, file, pdf_problems)
         if doc is None:
             skipped.append((rel, reason))
         else:
             documents.append(doc)
+    _warn_pdf_problems(pdf_problems)
     skipped.sort()
     if not documents:
         detail = f" ({describe_skipped(skipped)})" if skipped else " (it is empty)"
@@ -114,15 +125,27 @@ def load_corpus(path: str | os.PathLike[str], *, exclude: tuple[str | os.PathLik
     return Corpus(documents, skipped)
 
 
+FEW_SKIPPED = 3  # up to this many skipped files are named in the summary, not only counted
+
+
 def describe_skipped(skipped: list[tuple[str, str]]) -> str:
-    """"skipped 3: 2 unsupported (.png, .jsonl), 1 binary": counts by reason, extensions for unsupported."""
-    counts = Counter(reason.split(" (")[0] for _, reason in skipped)
+    """"skipped 5: 3 unsupported (.jsonl, .png), 2 binary": counts by reason, extensions for unsupported.
+
+    With FEW_SKIPPED files or fewer, each is named instead: "skipped 2: 1 binary (blob.txt), 1 empty (e.md)".
+    """
+    groups: dict[str, list[tuple[str, str]]] = {}
+    for name, reason in skipped:
+        groups.setdefault(reason.split(" (")[0], []).append((name, reason))
     prefix = "unsupported ("
-    extensions = sorted({reason[len(prefix) : -1] for _, reason in skipped if reason.startswith(prefix)})
     parts = []
-    for reason, count in counts.most_common():
-        detail = f" ({', '.join(extensions)})" if reason == "unsupported" else ""
-        parts.append(f"{count} {reason}{detail}")
+    for reason, members in sorted(groups.items(), key=lambda group: -len(group[1])):  # stable: ties keep order
+        if len(skipped) <= FEW_SKIPPED:
+            detail = f" ({', '.join(name for name, _ in members)})"
+        elif reason == "unsupported":
+            detail = f" ({', '.join(sorted({r[len(prefix) : -1] for _, r in members if r.startswith(prefix)}))})"
+        else:
+            detail = ""
+        parts.append(f"{len(members)} {reason}{detail}")
     return f"skipped {len(skipped)}: " + ", ".join(parts)
 
 
@@ -175,8 +198,10 @@ def _walk(root: Path) -> tuple[list[tuple[str, Path]], list[tuple[str, str]]]:
     walk_dir(root, "")
     while links:  # following a link may find more links
         rel, link = links.pop(0)
-        target = link.resolve()
-        if not target.exists():
+        target = _resolve(link)
+        if target is None:
+            skipped.append((rel, "symlink loop"))
+        elif not target.exists():
             skipped.append((rel, "broken symlink"))
         elif not target.is_relative_to(real_root):
             skipped.append((rel, "symlink out of the folder"))
@@ -196,11 +221,23 @@ def _walk(root: Path) -> tuple[list[tuple[str, Path]], list[tuple[str, str]]]:
     return files, skipped
 
 
+def _resolve(link: Path) -> Path | None:
+    """Where a symlink leads, or None when links lead to each other in a loop (never ending)."""
+    try:
+        return link.resolve()
+    except RuntimeError:  # Python < 3.13: "Symlink loop from ..."
+        return None
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return None
+        raise
+
+
 # ---- reading one file ---------------------------------------------------------------------
 
 
-def _read(rel: str, file: Path) -> tuple[Document | None, str]:
-    """The Document read from `file`, or None and the reason it was skipped."""
+def _read(rel: str, file: Path, pdf_problems: dict[str, list[str]]) -> tuple[Document | None, str]:
+    """The Document read from `file`, or None and the reason it was skipped; pypdf's complaints go to `pdf_problems`."""
     suffix = file.suffix.lower()
     fmt = FORMATS.get(suffix)
     if fmt is None:
@@ -209,13 +246,14 @@ def _read(rel: str, file: Path) -> tuple[Document | None, str]:
     page_starts: list[int] | None = None
     try:
         if fmt == "pdf":
-            text, page_starts = _read_pdf(file)
-            encoding = None
+            (text, page_starts, problems), encoding = _read_pdf(file), None
+            if problems:
+                pdf_problems[rel] = problems
         else:
             raw = file.read_bytes()
             decoded = _decode(raw, rel)
             if decoded is None:
-                return None, "binary"
+                return None, _binary_reason(raw)
             text, encoding = decoded
             if fmt == "html":
                 markup, text = text, html_to_text(text)
@@ -236,6 +274,24 @@ def _read(rel: str, file: Path) -> tuple[Document | None, str]:
     if page_starts:
         metadata["page_starts"] = page_starts  # offset where each page's text starts
     return Document(rel, text, MappingProxyType(metadata)), ""
+
+
+def read_text_file(path: Path, what: str, error: type[Exception]) -> str:
+    """The text of a query, grid or config file, decoded by the rules documents follow.
+
+    UTF-8 (a BOM dropped) and BOM-marked UTF-16 silently, anything else as cp1252 with a warning;
+    a file that is not text (NUL bytes) raises `error` naming the file and the encoding expected.
+    """
+    try:
+        raw = path.read_bytes()
+    except OSError as err:
+        raise error(f"cannot read {what} {path}: {err.strerror}") from None
+    decoded = _decode(raw, str(path))
+    if decoded is None:
+        reason = _binary_reason(raw)
+        found = "binary (it holds NUL bytes)" if reason == "binary" else reason
+        raise error(f"{what} {path} is {found}; chunkopt reads UTF-8 text (or UTF-16 with a byte-order mark)")
+    return decoded[0]
 
 
 def _decode(raw: bytes, rel: str) -> tuple[str, str] | None:
@@ -265,23 +321,78 @@ def _decode(raw: bytes, rel: str) -> tuple[str, str] | None:
     raise AssertionError("latin-1 decodes any bytes")
 
 
+UTF16_WITHOUT_BOM = "not UTF-8 text, possibly UTF-16 without a byte-order mark"
+
+
+def _binary_reason(raw: bytes) -> str:
+    """Why a file with NUL bytes is skipped: UTF-16 text without a BOM puts them at every other byte."""
+    sample = raw[: min(len(raw), BINARY_SNIFF_BYTES) // 2 * 2]
+    even, odd = sample[0::2].count(0), sample[1::2].count(0)  # NULs at even and at odd positions
+    pairs = len(sample) // 2
+    if pairs < 8 or max(even, odd) < 0.3 * pairs or min(even, odd) > 0.02 * pairs:
+        return "binary"
+    try:  # ASCII-range text in UTF-16 has its NUL high bytes all on one side
+        text = sample.decode("utf-16-le" if odd > even else "utf-16-be")
+    except UnicodeDecodeError:
+        return "binary"
+    printable = sum(c.isprintable() or c.isspace() for c in text)
+    return UTF16_WITHOUT_BOM if printable >= 0.95 * len(text) else "binary"
+
+
 class _PdfUnavailable(Exception):
     pass
 
 
-def _read_pdf(file: Path) -> tuple[str, list[int]]:
-    """The pages' text joined by blank lines, and the offset where each page starts."""
+class _Collect(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+def _read_pdf(file: Path) -> tuple[str, list[int], list[str]]:
+    """The pages' text joined by blank lines, the offset where each page starts, and what pypdf complained about.
+
+    pypdf logs a line per problem (a missing fontTools, a damaged cross-reference table), a
+    kilobyte each and dozens per file; they are collected here and summarised once per corpus.
+    """
     try:
         from pypdf import PdfReader
     except ImportError as exc:
         raise _PdfUnavailable from exc
-    reader = PdfReader(file)
-    pages = [(page.extract_text() or "").strip() for page in reader.pages]
+    logger, handler = logging.getLogger("pypdf"), _Collect()
+    propagate = logger.propagate
+    logger.addHandler(handler)
+    logger.propagate = False
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            reader = PdfReader(file)
+            pages = [(page.extract_text() or "").strip() for page in reader.pages]
+    finally:
+        logger.removeHandler(handler)
+        logger.propagate = propagate
     starts, offset = [], 0
-    for text in pages:
+    for page in pages:
         starts.append(offset)
-        offset += len(text) + 2
-    return "\n\n".join(pages), starts
+        offset += len(page) + 2  # the blank line that joins pages
+    return "\n\n".join(pages), starts, handler.messages + [str(w.message) for w in caught]
+
+
+def _warn_pdf_problems(problems: dict[str, list[str]]) -> None:
+    """One warning for everything pypdf said: how many messages, from which files, and the first."""
+    if not problems:
+        return
+    count = sum(map(len, problems.values()))
+    names = sorted(problems)
+    shown = ", ".join(names[:FEW_SKIPPED]) + (f" and {len(names) - FEW_SKIPPED} more" if len(names) > FEW_SKIPPED else "")
+    first = " ".join(next(m for m in problems.values() if m)[0].split())
+    warnings.warn(
+        f"pypdf reported {count} problem(s) reading {shown}; the text may be incomplete. First: {first[:160]}",
+        stacklevel=3,
+    )
 
 
 # ---- HTML to text -------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 import strategies
+from chunkopt.corpus import read_text_file
 from strategies.base import ParameterError, Strategy
 
 DEFAULT_SIZES = (128, 256, 512, 1024)
@@ -76,8 +77,9 @@ def default_grid() -> list[dict[str, Any]]:
 def expand(grid: Iterable[Mapping[str, Any]], encoding: str | None = None) -> list[Configuration]:
     """All configurations of `grid`, validated, in grid order, without duplicates.
 
-    `encoding`, when given, is set on every strategy that has an `encoding` parameter, so one
-    tokenizer measures every configuration.
+    `encoding`, when given, is set on every strategy that has an `encoding` parameter and whose
+    grid line does not name its own, so one tokenizer measures every configuration unless the
+    grid says otherwise.
     """
     configurations: dict[str, Configuration] = {}
     for number, line in enumerate(grid, start=1):
@@ -94,7 +96,7 @@ def expand(grid: Iterable[Mapping[str, Any]], encoding: str | None = None) -> li
                     f"grid entry {number}: {name} has no parameter {unknown[0]!r}; valid parameters are "
                     + ", ".join(schema)
                 )
-            fixed = {"encoding": encoding} if encoding and "encoding" in schema else {}
+            fixed = {"encoding": encoding} if encoding and "encoding" in schema and "encoding" not in axes else {}
             for values in itertools.product(*axes.values()):
                 params = dict(zip(axes, values))
                 params.update(fixed)
@@ -108,35 +110,6 @@ def expand(grid: Iterable[Mapping[str, Any]], encoding: str | None = None) -> li
     if not configurations:
         raise ParameterError("the grid is empty: give at least one strategy")
     return list(configurations.values())
-
-
-def parse_configuration(spec: str, encoding: str | None = None) -> Configuration:
-    """One configuration from a spec like "recursive chunk_size=256" or
-    "langchain:RecursiveCharacterTextSplitter chunk_size=1000 chunk_overlap=200" (what `--baseline` takes).
-
-    The first word names the strategy (a built-in, a plugin or a foreign splitter, see strategies.wrap);
-    each further word is `param=value`, the value read as JSON when it parses (1000, 0.5, true, null,
-    ["\\n\\n", " "]) and as a plain string otherwise. Quote words with spaces as in a shell.
-    """
-    import shlex
-
-    try:
-        words = shlex.split(spec)
-    except ValueError as err:
-        raise ParameterError(f"cannot read the configuration {spec!r}: {err}") from None
-    if not words:
-        raise ParameterError("a configuration spec names a strategy, e.g. 'recursive chunk_size=256', got an empty string")
-    params: dict[str, Any] = {}
-    for word in words[1:]:
-        key, equals, raw = word.partition("=")
-        if not equals or not key:
-            raise ParameterError(f"in the configuration {spec!r}: expected param=value, got {word!r}")
-        try:
-            params[key] = json.loads(raw)
-        except ValueError:
-            params[key] = raw
-    [config] = expand([{"strategy": words[0], **{k: [v] for k, v in params.items()}}], encoding=encoding)
-    return config
 
 
 def _as_list(value: Any) -> list[Any]:
@@ -155,15 +128,25 @@ def _resolve_percentages(params: dict[str, Any], cls: type[Strategy], number: in
     return {**params, "overlap": int(round(size * percent / 100))}
 
 
+GRID_FORMATS = {".json": "JSON", ".toml": "TOML"}
+
+
+def grid_encoding(grid: Iterable[Mapping[str, Any]]) -> set[str]:
+    """The encodings a grid's lines name themselves (empty when none does)."""
+    return {str(v) for line in grid if isinstance(line, Mapping) for v in _as_list(line.get("encoding", []))}
+
+
 def load_grid(path: str | Path) -> list[dict[str, Any]]:
     """Read a grid from a JSON or TOML file: a list of grid lines (TOML: `[[grid]]` tables)."""
     path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in GRID_FORMATS:
+        raise ParameterError(
+            f"grid file {path}: chunkopt reads grids in JSON (.json) or TOML (.toml), not {suffix[1:].upper() or 'files without an extension'}"
+        )
+    raw = read_text_file(path, "grid file", ParameterError)
     try:
-        raw = path.read_text(encoding="utf-8")
-    except OSError as err:
-        raise ParameterError(f"cannot read grid file {path}: {err.strerror}") from None
-    try:
-        if path.suffix.lower() == ".toml":
+        if suffix == ".toml":
             try:
                 import tomllib
             except ModuleNotFoundError:  # Python 3.10
@@ -172,7 +155,7 @@ def load_grid(path: str | Path) -> list[dict[str, Any]]:
         else:
             data = json.loads(raw)
     except ValueError as err:
-        raise ParameterError(f"grid file {path} is not valid {path.suffix.lstrip('.').upper() or 'JSON'}: {err}") from None
+        raise ParameterError(f"grid file {path} is not valid {GRID_FORMATS[suffix]}: {err}") from None
     if isinstance(data, dict):
         data = [data]
     if not isinstance(data, list) or not data:
@@ -199,8 +182,45 @@ def grid_from_flags(
         line: dict[str, Any] = dict(defaults.get(name, {"strategy": name}))
         if chunk_sizes:
             line[cls.size_param] = chunk_sizes
-        # --overlap is in tokens, so it applies only where overlap counts tokens (not sentences).
+        # --overlap is in tokens, so it applies only where overlap counts tokens (not sentences);
+        # a strategy named on purpose where it cannot apply is refused rather than run without it.
         if overlaps and "overlap" in schema and schema["overlap"].unit == "tokens":
             line["overlap"] = overlaps
+        elif overlaps and strategy_names:
+            if "overlap" not in schema:
+                raise ParameterError(f"--overlap cannot apply to {name}: it has no overlap parameter")
+            unit = schema["overlap"].unit
+            raise ParameterError(
+                f"--overlap counts tokens, but {name}'s overlap counts {unit}; give its values in a --grid file, "
+                f'e.g. {{"strategy": "{name}", "overlap": [0, 1]}}, or leave {name} out of --strategy'
+            )
         grid.append(line)
     return grid
+
+
+def parse_configuration(spec: str, encoding: str | None = None) -> Configuration:
+    """One configuration written as on the command line: `"fixed chunk_size=512 overlap=64"`.
+
+    The strategy name comes first, then `name=value` pairs; a value is read as JSON where it can
+    be (`512`, `null`, `["\\n\\n"]`) and as a string otherwise (`15%`, `percentile`). Parameters
+    not given keep their defaults, and `encoding` is applied as in `expand`.
+    """
+    words = spec.split()
+    if not words or "=" in words[0]:
+        raise ParameterError(
+            f"a configuration is a strategy name and name=value parameters, like 'fixed chunk_size=512 overlap=64', got {spec!r}"
+        )
+    line: dict[str, Any] = {"strategy": words[0]}
+    for word in words[1:]:
+        name, sep, value = word.partition("=")
+        if not sep or not name:
+            raise ParameterError(f"in configuration {spec!r}: expected name=value, got {word!r}")
+        try:
+            parsed = json.loads(value)
+        except ValueError:
+            parsed = value
+        line[name] = [parsed]  # an axis of one value, so a list value (separators) stays one value
+    try:
+        return expand([line], encoding)[0]
+    except ParameterError as err:
+        raise ParameterError(f"configuration {spec!r}: {str(err).removeprefix('grid entry 1: ')}") from None

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+import io
 import json
 import os
 import re
@@ -23,7 +24,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from chunkopt.corpus import Corpus
+from chunkopt.corpus import Corpus, read_text_file
+from chunkopt.outputs import atomic_open
 
 
 @dataclass(frozen=True)
@@ -53,7 +55,7 @@ def load_queries(path: str | os.PathLike[str], corpus: Corpus) -> list[Query]:
         raise QueryFileError(f"query file {str(path)!r} does not exist")
     queries: list[Query] = []
     first_line: dict[str, int] = {}
-    with open(path, encoding="utf-8-sig", newline="") as f:
+    with io.StringIO(read_text_file(path, "query file", QueryFileError), newline="") as f:
         for line_no, line in enumerate(f, start=1):
             if not line.strip():
                 continue
@@ -70,9 +72,7 @@ def load_queries(path: str | os.PathLike[str], corpus: Corpus) -> list[Query]:
 
 def save_queries(queries: list[Query], path: str | os.PathLike[str]) -> None:
     """Write queries as JSON Lines with start/end offsets, UTF-8, one query a line."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "w", encoding="utf-8", newline="\n") as f:
+    with atomic_open(path, newline="\n") as f:
         for query in queries:
             f.write(json.dumps(query_to_dict(query), ensure_ascii=False) + "\n")
 
@@ -100,7 +100,7 @@ def _parse_line(line: str, where: str, line_no: int, corpus: Corpus) -> Query:
     try:
         obj = json.loads(line)
     except json.JSONDecodeError as exc:
-        raise QueryFileError(f"{where}: not valid JSON ({exc.msg} at column {exc.colno})") from None
+        raise QueryFileError(f"{where}: not valid JSON ({json_problem(exc)})") from None
     if not isinstance(obj, dict):
         raise QueryFileError(f"{where}: expected a JSON object with id, query and references, got {type(obj).__name__}")
     qid = obj.get("id", f"line-{line_no}")
@@ -116,6 +116,11 @@ def _parse_line(line: str, where: str, line_no: int, corpus: Corpus) -> Query:
         )
     references = tuple(_parse_reference(ref, f"{where}, reference {i + 1}", corpus) for i, ref in enumerate(refs))
     return Query(str(qid), text, references)
+
+
+def json_problem(exc: json.JSONDecodeError) -> str:
+    """"Expecting value at column 7": json's message ends in "at" for some problems, so add it once."""
+    return f"{exc.msg.removesuffix(' at')} at column {exc.colno}"
 
 
 def _parse_reference(ref: Any, where: str, corpus: Corpus) -> Reference:

@@ -93,9 +93,12 @@ class _Sentence:
         return [w for w in self.words if w not in _STOP and len(w) >= 3]
 
 
-def generate_queries(corpus: Corpus, n: int = 50, seed: int = 0) -> list[Query]:
+def generate_queries(corpus: Corpus, n: int = 50, seed: int = 0, *, per_document: bool = False) -> list[Query]:
     """`n` queries with their reference spans, drawn across `corpus`; the same seed gives the same queries.
 
+    By default queries follow document length (a folder with two large archives gets most of
+    its queries from them); `per_document=True` shares them evenly between the documents
+    instead (each gets n / documents, or all its usable sentences if it has fewer).
     Fewer than `n` come back (with a warning) when the corpus has fewer usable sentences;
     none at all is a CorpusError.
     """
@@ -114,7 +117,7 @@ def generate_queries(corpus: Corpus, n: int = 50, seed: int = 0) -> list[Query]:
         by_doc[s.doc].append(s)
     idf = _idf([s for doc_sentences in sentences.values() for s in doc_sentences])
     variants = _variants(idf)
-    picked = _spread(candidates, corpus, n, rng)
+    picked = _per_document(by_doc, n, rng) if per_document else _spread(candidates, corpus, n, rng)
     if len(picked) < n:
         reason = f"the corpus has only {len(picked)} usable sentences"
         warnings.warn(f"generated {len(picked)} queries, not {n}: {reason}", stacklevel=2)
@@ -249,6 +252,29 @@ def _spread(candidates: list[_Sentence], corpus: Corpus, n: int, rng: random.Ran
         taken.add(j)
         picked.append(j)
     return [candidates[j] for j in sorted(picked)]
+
+
+def _per_document(by_doc: dict[str, list[_Sentence]], n: int, rng: random.Random) -> list[_Sentence]:
+    """n candidates shared round-robin between the documents (in a seeded order), in corpus order."""
+    docs = sorted(by_doc)
+    rng.shuffle(docs)  # which documents get one more when n does not divide evenly
+    quota = dict.fromkeys(docs, 0)
+    remaining = min(n, sum(len(c) for c in by_doc.values()))
+    while remaining:
+        for doc in docs:
+            if remaining and quota[doc] < len(by_doc[doc]):
+                quota[doc] += 1
+                remaining -= 1
+    picked = [s for doc in docs for s in rng.sample(by_doc[doc], quota[doc])]
+    return sorted(picked, key=lambda s: (s.doc, s.start))
+
+
+def spread_summary(queries: list[Query], corpus: Corpus) -> str:
+    """Where the queries come from: "44 of 50 from a.txt, b.txt; 9 of 14 documents used"."""
+    counts = Counter(q.references[0].doc for q in queries)
+    top = counts.most_common(2)
+    return (f"{sum(c for _, c in top)} of {len(queries)} from {', '.join(doc for doc, _ in top)}; "
+            f"{len(counts)} of {len(corpus)} documents used")
 
 
 def _group(first: _Sentence, doc_candidates: list[_Sentence], rng: random.Random) -> list[_Sentence]:

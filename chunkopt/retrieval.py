@@ -1,10 +1,12 @@
-"""Retrievers: fit on chunk texts, score every query against every chunk at once, return the top k.
+"""Retrievers: fit on chunk texts, score queries against every chunk, return the top k.
 
 Built-ins that need no download: `tfidf` (cosine over sublinear TF-IDF), `bm25` (Okapi BM25 as
 a sparse matrix), `lsa` (TF-IDF reduced by truncated SVD, cosine). `neural` embeds with a
-sentence-transformers model (the optional `neural` extra). Search is exact: the scores of all
-queries against all chunks are one matrix product, and ties are broken by chunk position, so
-results are reproducible.
+sentence-transformers model (the optional `neural` extra). Search is exact: the scores of a
+block of queries against all chunks are one matrix product, and ties are broken by chunk
+position, so results are reproducible. Queries are scored a block at a time and only each
+block's top k are kept, so memory is the index plus one block (about SEARCH_BLOCK_BYTES),
+never a full queries x chunks matrix.
 
     retriever = get_retriever("bm25", k1=1.2).fit(chunk_texts)
     indices, scores = retriever.search(["how are late fees capped?"], k=5)
@@ -20,6 +22,12 @@ from sklearn.decomposition import TruncatedSVD
 from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
 
 from strategies.base import Param, ParameterError
+
+# Memory one block of query scores may take during search, in bytes. A score row costs about
+# SCORE_ROW_BYTES bytes per indexed text: the product (float32), its float64 copy, and the
+# negated copy and partition top_k makes.
+SEARCH_BLOCK_BYTES = 128 * 1024 * 1024
+SCORE_ROW_BYTES = 32
 
 
 class Retriever:
@@ -72,14 +80,31 @@ class Retriever:
             return np.zeros((0, self.n_texts))
         return np.asarray(self._score(queries), dtype=np.float64)
 
-    def search(self, queries: Sequence[str], k: int) -> tuple[np.ndarray, np.ndarray]:
+    def search(
+        self, queries: Sequence[str], k: int, *, block_size: int | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Indices and scores of the k best texts per query, best first: arrays (n_queries, min(k, n_texts)).
 
-        Equal scores are ordered by text index, lowest first.
+        Equal scores are ordered by text index, lowest first. Queries are scored `block_size` at
+        a time (default: as many as fit in SEARCH_BLOCK_BYTES), keeping only each block's top k,
+        so the result is the same as scoring all at once while peak memory stays bounded.
         """
         if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
             raise ParameterError(f"k must be a positive integer number of chunks, got {k!r}")
-        return top_k(self.score(queries), int(k))
+        if block_size is not None and (isinstance(block_size, bool) or not isinstance(block_size, int) or block_size < 1):
+            raise ParameterError(f"block_size must be a positive integer number of queries, got {block_size!r}")
+        self._require_fitted()
+        queries = list(queries)
+        rows = block_size or self.block_size()
+        if len(queries) <= rows:
+            return top_k(self.score(queries), int(k))
+        blocks = [top_k(self.score(queries[i : i + rows]), int(k)) for i in range(0, len(queries), rows)]
+        return np.concatenate([b[0] for b in blocks]), np.concatenate([b[1] for b in blocks])
+
+    def block_size(self) -> int:
+        """Queries scored at once by `search`: as many rows as fit in SEARCH_BLOCK_BYTES (at least 1)."""
+        self._require_fitted()
+        return max(1, SEARCH_BLOCK_BYTES // (SCORE_ROW_BYTES * self.n_texts))
 
     @property
     def index_bytes(self) -> int:

@@ -80,6 +80,7 @@ class Param:
     choices: tuple[Any, ...] | None = None
     nullable: bool = False  # None is a valid value (meaning "not set")
     unit: str = ""  # what a number counts, e.g. "tokens" or "sentences"; shown in help and used by CLI flags
+    bound: str = ""  # a limit that depends on another parameter, in words (checked by the strategy's check())
 
     def describe_valid(self) -> str:
         """A phrase saying what values are valid, for error messages and `chunkopt strategies`."""
@@ -95,7 +96,7 @@ class Param:
             valid = "a list of strings"
         else:
             valid = "a string"
-        return valid + (" or null" if self.nullable else "")
+        return valid + (f", {self.bound}" if self.bound else "") + (" or null" if self.nullable else "")
 
     def validate(self, value: Any, owner: str) -> Any:
         """Return `value` converted to this parameter's type, or raise ParameterError naming it."""

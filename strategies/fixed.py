@@ -239,7 +239,8 @@ class FixedChunker(Strategy):
     schema = (
         Param("chunk_size", int, 512, "tokens per chunk (most; a window is shortened if its text re-encodes longer)",
               minimum=1, unit="tokens"),
-        Param("overlap", int, 0, "tokens shared by neighbouring chunks", minimum=0, unit="tokens"),
+        Param("overlap", int, 0, "tokens shared by neighbouring chunks", minimum=0, unit="tokens",
+              bound="less than chunk_size"),
         Param("encoding", str, DEFAULT_ENCODING, "tiktoken encoding that counts tokens"),
     )
 

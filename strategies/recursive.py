@@ -100,6 +100,7 @@ class RecursiveChunker(Strategy):
             "the next chunk starts with whole trailing pieces of the previous one totalling at most this many tokens",
             minimum=0,
             unit="tokens",
+            bound="less than chunk_size",
         ),
         Param("encoding", str, DEFAULT_ENCODING, "tiktoken encoding that counts tokens"),
         Param(
@@ -118,8 +119,13 @@ class RecursiveChunker(Strategy):
         separators = params["separators"]
         if separators is None:
             self._levels = tuple(pattern for _, pattern in DEFAULT_LEVELS)
-        else:  # "" (langchain's "split into characters") is the token-window fallback, always last
-            self._levels = tuple(separator_level(s) for s in separators if s)
+        else:
+            if "" in separators:  # langchain's "split into characters": here token windows, always last
+                raise ParameterError(
+                    f'{self.name}: separators must not contain "" (an empty separator cuts nothing; '
+                    "token windows already come last, after every separator), got " + repr(list(separators))
+                )
+            self._levels = tuple(separator_level(s) for s in separators)
 
     def split(self, text: str) -> list[Span]:
         if not text or text.isspace():

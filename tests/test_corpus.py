@@ -113,7 +113,16 @@ def test_summary_counts_documents_size_and_skipped_by_reason(tmp_path):
     write(tmp_path / "c.png", "z")
     write(tmp_path / "d.jsonl", "{}")
     write(tmp_path / "e.txt", b"\x00")
-    expected = "read 2 documents (1.5 KB); skipped 3: 2 unsupported (.jsonl, .png), 1 binary"
+    write(tmp_path / "f.txt", "")
+    expected = "read 2 documents (1.5 KB); skipped 4: 2 unsupported (.jsonl, .png), 1 binary, 1 empty"
+    assert load_corpus(tmp_path).summary() == expected
+
+
+def test_summary_names_the_skipped_files_when_there_are_few(tmp_path):
+    write(tmp_path / "a.txt", "text")
+    write(tmp_path / "c.png", "z")
+    write(tmp_path / "e.txt", b"\x00")
+    expected = "read 1 document (4 bytes); skipped 2: 1 unsupported (c.png), 1 binary (e.txt)"
     assert load_corpus(tmp_path).summary() == expected
 
 
@@ -128,8 +137,8 @@ def test_summary_without_skipped_files_is_just_the_count(tmp_path):
 
 
 def test_describe_skipped_names_extensions_only_for_unsupported():
-    skipped = [("a", "hidden"), ("b.exe", "unsupported (.exe)"), ("c", "hidden")]
-    assert describe_skipped(skipped) == "skipped 3: 2 hidden, 1 unsupported (.exe)"
+    skipped = [("a", "hidden"), ("b.exe", "unsupported (.exe)"), ("c", "hidden"), ("d", "hidden")]
+    assert describe_skipped(skipped) == "skipped 4: 3 hidden, 1 unsupported (.exe)"
 
 
 @pytest.mark.skipif(not hasattr(os, "symlink"), reason="no symlinks on this platform")
@@ -181,7 +190,7 @@ def test_empty_folder_is_an_error_listing_readable_formats(tmp_path):
 
 def test_folder_without_readable_documents_is_an_error_saying_what_was_skipped(tmp_path):
     write(tmp_path / "photo.jpg", "x")
-    with pytest.raises(CorpusError, match=r"skipped 1: 1 unsupported \(\.jpg\)\); chunkopt reads"):
+    with pytest.raises(CorpusError, match=r"skipped 1: 1 unsupported \(photo\.jpg\)\); chunkopt reads"):
         load_corpus(tmp_path)
 
 
@@ -275,3 +284,64 @@ def test_pdf_page_starts_are_recorded_for_page_metadata(tmp_path):
 def test_markdown_documents_record_their_outline(tmp_path):
     write(tmp_path / "a.md", b"# Title\n\nText.\n\n## Part\n\nMore.")
     assert load_corpus(tmp_path)["a.md"].metadata["outline"] == ((0, 1, "Title"), (16, 2, "Part"))
+
+
+@pytest.mark.skipif(not hasattr(os, "symlink"), reason="no symlinks on this platform")
+def test_file_symlinks_that_point_at_each_other_are_skipped_as_a_loop(tmp_path):
+    write(tmp_path / "doc.txt", "text")
+    os.symlink("loopB.txt", tmp_path / "loopA.txt")
+    os.symlink("loopA.txt", tmp_path / "loopB.txt")
+    corpus = load_corpus(tmp_path)
+    assert [d.id for d in corpus] == ["doc.txt"]
+    assert corpus.skipped == [("loopA.txt", "symlink loop"), ("loopB.txt", "symlink loop")]
+
+
+@pytest.mark.parametrize("codec", ["utf-16-le", "utf-16-be"])
+def test_utf16_file_without_bom_is_named_as_such_not_binary(tmp_path, codec):
+    write(tmp_path / "doc.txt", "text")
+    write(tmp_path / "wide.txt", "wide text without a byte-order mark".encode(codec))
+    assert load_corpus(tmp_path).skipped == [
+        ("wide.txt", "not UTF-8 text, possibly UTF-16 without a byte-order mark")
+    ]
+
+
+def test_fingerprint_hashes_each_document_once_however_often_it_is_asked(tmp_path, monkeypatch):
+    import hashlib
+
+    import chunkopt.corpus
+
+    write(tmp_path / "a.txt", "alpha")
+    write(tmp_path / "b.txt", "beta")
+    corpus = load_corpus(tmp_path)
+    calls = []
+
+    class CountingHashlib:
+        @staticmethod
+        def sha256(data):
+            calls.append(data)
+            return hashlib.sha256(data)
+
+    monkeypatch.setattr(chunkopt.corpus, "hashlib", CountingHashlib)
+    first, second = corpus.fingerprint(), corpus.fingerprint()
+    assert first == second == {"a.txt": hashlib.sha256(b"alpha").hexdigest(), "b.txt": hashlib.sha256(b"beta").hexdigest()}
+    assert len(calls) == 2
+
+
+def test_pypdf_problems_are_one_warning_naming_the_files_not_a_log_line_each(tmp_path, caplog):
+    import re
+
+    pypdf = pytest.importorskip("pypdf")
+    good = pdf_bytes(pypdf, ["Page one text"])
+    # A cross-reference offset 7 bytes off: pypdf still reads the page but logs its repairs.
+    damaged = re.sub(rb"startxref\s+(\d+)", lambda m: b"startxref\n" + str(int(m.group(1)) + 7).encode(), good)
+    write(tmp_path / "a.pdf", damaged)
+    write(tmp_path / "b.pdf", damaged)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        corpus = load_corpus(tmp_path)
+    assert corpus["a.pdf"].text == "Page one text"
+    messages = [str(w.message) for w in caught]
+    assert len(messages) == 1
+    assert messages[0].startswith("pypdf reported 4 problem(s) reading a.pdf, b.pdf; the text may be incomplete.")
+    assert "incorrect startxref pointer" in messages[0]
+    assert not [r for r in caplog.records if r.name.startswith("pypdf")]

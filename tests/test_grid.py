@@ -77,9 +77,52 @@ def test_flags_set_sizes_and_token_overlaps():
     assert sizes(expand(grid)) == [("fixed", 256, 0), ("fixed", 256, 64), ("fixed", 512, 0), ("fixed", 512, 64)]
 
 
-def test_token_overlap_flags_leave_sentence_overlap_alone():
-    grid = grid_from_flags(["sentence"], [256], [64])
-    assert {c.params["overlap"] for c in expand(grid)} <= {0, 1}
+def test_token_overlap_flags_leave_sentence_overlap_alone_when_no_strategy_is_named():
+    grid = grid_from_flags([], [256], [64])
+    assert {c.params["overlap"] for c in expand(grid) if c.strategy == "sentence"} <= {0, 1}
+    assert {c.params["overlap"] for c in expand(grid) if c.strategy == "fixed"} == {64}
+
+
+def test_token_overlap_flag_for_a_named_sentence_strategy_is_refused_with_the_reason():
+    with pytest.raises(ParameterError, match="--overlap counts tokens, but sentence's overlap counts sentences"):
+        grid_from_flags(["sentence"], [256], [3])
+
+
+def test_overlap_flag_for_a_named_strategy_without_overlap_is_refused():
+    with pytest.raises(ParameterError, match="--overlap cannot apply to semantic: it has no overlap parameter"):
+        grid_from_flags(["semantic"], [256], [3])
+
+
+class Labelled(strategies.Strategy):
+    """A toy strategy whose `encoding` is only a label (no tokenizer is loaded, so nothing is downloaded)."""
+
+    name = "labelled"
+    schema = (strategies.Param("chunk_size", int, 8, "size", minimum=1, unit="tokens"),
+              strategies.Param("encoding", str, "cl100k_base", "a label"))
+
+    def split(self, text):
+        return [strategies.Span(0, len(text), 1)]
+
+
+def test_grid_file_encoding_is_kept_when_the_sweep_sets_one_for_the_rest(monkeypatch):
+    monkeypatch.setattr(strategies, "_registered", {})
+    strategies.register("labelled", Labelled)
+    configs = expand([{"strategy": "labelled", "chunk_size": 1, "encoding": "gpt2"}, {"strategy": "labelled", "chunk_size": 2}],
+                     encoding="o200k_base")
+    assert [c.params["encoding"] for c in configs] == ["gpt2", "o200k_base"]
+
+
+def test_grid_file_in_another_format_names_the_formats_read(tmp_path):
+    path = tmp_path / "grid.yaml"
+    path.write_text("- strategy: fixed\n")
+    with pytest.raises(ParameterError, match=r"chunkopt reads grids in JSON \(.json\) or TOML \(.toml\), not YAML"):
+        load_grid(path)
+
+
+def test_grid_file_in_utf16_with_a_bom_is_read(tmp_path):
+    path = tmp_path / "grid.json"
+    path.write_bytes('[{"strategy": "fixed", "chunk_size": [64]}]'.encode("utf-16"))
+    assert load_grid(path) == [{"strategy": "fixed", "chunk_size": [64]}]
 
 
 def test_size_flag_sets_max_tokens_for_semantic():
@@ -104,21 +147,6 @@ def test_malformed_grid_file_names_the_file(tmp_path):
     path.write_text("[{")
     with pytest.raises(ParameterError, match="grid file .*grid.json is not valid JSON"):
         load_grid(path)
-
-
-def test_a_spec_names_a_strategy_and_its_parameters():
-    config = parse_configuration("recursive chunk_size=256 overlap=15%")
-    assert config.strategy == "recursive" and config.params["chunk_size"] == 256 and config.params["overlap"] == 38
-
-
-def test_a_spec_reads_values_as_json_and_falls_back_to_strings():
-    config = parse_configuration("""recursive chunk_size=64 separators='["\\n\\n", ". "]' encoding=cl100k_base""")
-    assert config.params["separators"] == ["\n\n", ". "] and config.params["encoding"] == "cl100k_base"
-
-
-def test_a_spec_word_without_equals_is_refused_naming_it():
-    with pytest.raises(ParameterError, match="expected param=value, got 'chunk_size'"):
-        parse_configuration("recursive chunk_size")
 
 
 def test_a_langchain_spec_is_a_configuration_of_the_wrapped_splitter():

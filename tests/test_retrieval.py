@@ -159,3 +159,58 @@ def test_neural_retriever_ranks_relevant_text_first():
     indices, _ = retriever.search(["how do plants make food from light", "a game of soccer"], k=2)
     assert indices[:, 0].tolist() == [1, 2]
     assert retriever.index_bytes == len(TEXTS) * 384 * 4  # all-MiniLM-L6-v2: 384 float32 dimensions
+
+
+WORDS = ["alpha", "beta", "gamma", "delta", "fee", "late", "cap", "bank", "sun", "magma"]
+_text = st.lists(st.sampled_from(WORDS), min_size=1, max_size=8).map(" ".join)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.sampled_from(["tfidf", "bm25"]),
+    st.lists(_text, min_size=1, max_size=12),
+    st.lists(_text, min_size=1, max_size=9),
+    st.integers(1, 14),
+    st.integers(1, 4),
+)
+def test_sparse_search_in_blocks_returns_exactly_what_one_full_score_matrix_gives(name, texts, queries, k, block_size):
+    retriever = get_retriever(name).fit(texts)
+    expected = top_k(retriever.score(queries), k)
+    indices, scores = retriever.search(queries, k, block_size=block_size)
+    assert indices.tolist() == expected[0].tolist()
+    assert scores.tolist() == expected[1].tolist()
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.lists(_text, min_size=1, max_size=12), st.lists(_text, min_size=1, max_size=9), st.integers(1, 4))
+def test_dense_search_in_blocks_gives_the_full_matrix_scores_up_to_rounding(texts, queries, block_size):
+    # A dense product of another shape may round differently in the last bits (BLAS), so only
+    # the scores are compared, to float32 precision; sparse products are exact (above).
+    retriever = get_retriever("lsa").fit(["alpha beta", "gamma delta", *texts])  # LSA needs two texts and terms
+    expected = top_k(retriever.score(queries), 5)[1]
+    _, scores = retriever.search(queries, 5, block_size=block_size)
+    np.testing.assert_allclose(scores, expected, atol=1e-6)
+
+
+def test_block_size_fits_the_search_memory_budget():
+    from chunkopt import retrieval
+
+    retriever = get_retriever("bm25").fit(["cat sat"] * 1000)
+    assert retriever.block_size() == retrieval.SEARCH_BLOCK_BYTES // (retrieval.SCORE_ROW_BYTES * 1000)
+
+
+def test_block_size_is_at_least_one_query():
+    from chunkopt import retrieval
+
+    retriever = get_retriever("bm25").fit(["cat sat", "dog"])
+    retrieval_budget, retrieval.SEARCH_BLOCK_BYTES = retrieval.SEARCH_BLOCK_BYTES, 1
+    try:
+        assert retriever.block_size() == 1
+        assert retriever.search(["cat", "dog", "sat"], k=1)[0].tolist() == [[0], [1], [0]]
+    finally:
+        retrieval.SEARCH_BLOCK_BYTES = retrieval_budget
+
+
+def test_block_size_must_be_a_positive_integer():
+    with pytest.raises(ParameterError, match="block_size must be a positive integer number of queries, got 0"):
+        get_retriever("tfidf").fit(["text"]).search(["text"], k=1, block_size=0)
