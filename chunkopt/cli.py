@@ -282,21 +282,19 @@ def chunk(docs: Path, config_path: Path, manifest_path: Path | None, quiet: bool
 
 
 def _chunk_incrementally(corpus: Any, chunker: Any, manifest_path: Path) -> None:
-    from chunkopt.manifest import prepare_manifest, read_manifest, update
+    from chunkopt.manifest import manifest_text, read_manifest, update
+    from chunkopt.outputs import check_writable_file, staged
 
     previous = read_manifest(manifest_path)
+    check_writable_file(manifest_path, "--manifest")  # before any output, so a rerun is never needed for that
     plan = update(corpus, chunker, previous)
     if plan.rebuild:
         click.echo(f"{manifest_path} is from another configuration ({previous.config}, now {plan.manifest.config}): "
                    "full rebuild, every old id deleted", err=True)
-    prepared = prepare_manifest(plan.manifest, manifest_path)  # fails before any output if it cannot be written
-    try:
+    with staged([manifest_path]) as temporary:  # replaced only once every operation is printed
+        temporary[manifest_path].write_text(manifest_text(plan.manifest), encoding="utf-8")
         for op in plan.operations():
             click.echo(json.dumps(op, ensure_ascii=False))
-    except BaseException:
-        prepared.discard()
-        raise
-    prepared.commit()
     click.echo(plan.summary(), err=True)
 
 

@@ -12,19 +12,19 @@ deleted and every chunk upserted.
     previous = read_manifest("state.json")           # None on the first run
     plan = update(corpus, chunker, previous)
     for op in plan.operations(): ...                 # {"op": "upsert", ...chunk} / {"op": "delete", "id": ...}
-    write_manifest(plan.manifest, "state.json")      # atomic: temp file in the same folder + os.replace
+    write_manifest(plan.manifest, "state.json")      # atomic (chunkopt.outputs): temp file beside it + os.replace
 """
 
 from __future__ import annotations
 
 import json
 import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator, Mapping
 
 import chunkopt
+from chunkopt.outputs import write_atomic
 from chunkopt.sections import chunk_document
 from strategies.base import Chunk, Strategy
 from strategies.ids import doc_hash
@@ -164,35 +164,14 @@ def _text(value: Any) -> str:
     return value
 
 
+def manifest_text(manifest: Manifest) -> str:
+    """The manifest file's JSON text."""
+    return json.dumps(manifest.to_dict(), indent=1, ensure_ascii=False) + "\n"
+
+
 def write_manifest(manifest: Manifest, path: str | os.PathLike[str]) -> None:
     """Write `manifest` to `path` atomically: the old file stays whole until the new one replaces it."""
-    prepared = prepare_manifest(manifest, path)
-    prepared.commit()
-
-
-@dataclass
-class PreparedManifest:
-    """A manifest written to a temporary file beside its destination, waiting for `commit()` (os.replace)."""
-
-    temporary: Path
-    path: Path
-
-    def commit(self) -> None:
-        os.replace(self.temporary, self.path)
-
-    def discard(self) -> None:
-        self.temporary.unlink(missing_ok=True)
-
-
-def prepare_manifest(manifest: Manifest, path: str | os.PathLike[str]) -> PreparedManifest:
-    """Write the new manifest to a temporary file in `path`'s folder, so an unwritable place fails before any output."""
-    path = Path(path)
     try:
-        fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        os.chmod(temporary, 0o644)  # mkstemp's 0600 would make the replaced manifest private
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(manifest.to_dict(), f, indent=1, ensure_ascii=False)
-            f.write("\n")
+        write_atomic(path, manifest_text(manifest))
     except OSError as err:
         raise ManifestError(f"cannot write manifest {path}: {err.strerror or err}") from None
-    return PreparedManifest(Path(temporary), path)

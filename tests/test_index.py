@@ -12,6 +12,7 @@ import strategies  # noqa: E402
 from chunkopt.corpus import Corpus, Document  # noqa: E402
 from chunkopt.index import StoreError, build_index, embedder_name  # noqa: E402
 from chunkopt.integrations.chroma_store import ChromaStore  # noqa: E402
+from strategies.base import ParameterError  # noqa: E402
 
 PARAGRAPHS = [f"Paragraph {n} is about subject {n}. " + " ".join(f"w{n}x{k}" for k in range(25)) + "."
               for n in range(6)]
@@ -139,3 +140,17 @@ def test_the_embedder_is_the_flag_then_the_tuned_dense_model_then_the_packaged_o
     assert embedder_name({"retriever": "bm25"}, "/models/e5") == "/models/e5"
     assert embedder_name({"retriever": "neural", "retriever_params": {"model": "/models/bge"}}, None) == "/models/bge"
     assert embedder_name({"retriever": "bm25"}, None) == "all-MiniLM-L6-v2"
+
+
+def test_a_read_only_folder_is_refused(tmp_path):
+    import os
+
+    (tmp_path / "ro").mkdir()
+    os.chmod(tmp_path / "ro", 0o500)
+    try:
+        if os.access(tmp_path / "ro", os.W_OK):  # root ignores permissions: nothing to test then
+            pytest.skip("running as root")
+        with pytest.raises(ParameterError, match="chroma:.*ro.*cannot write"):
+            ChromaStore(tmp_path / "ro" / "db")
+    finally:
+        os.chmod(tmp_path / "ro", 0o700)

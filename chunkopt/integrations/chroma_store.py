@@ -18,6 +18,7 @@ import numpy as np
 
 from chunkopt.index import StoreError, chunk_record
 from chunkopt.manifest import DocumentState, Manifest
+from chunkopt.outputs import check_writable_folder
 from strategies.base import Chunk
 
 DEFAULT_COLLECTION = "chunkopt"
@@ -132,8 +133,4 @@ def _check_place(path: Path) -> None:
     if path.is_dir() and any(path.iterdir()) and not (path / _DATABASE_FILE).exists():
         raise StoreError(f"chroma:{path} is a folder that holds no Chroma database ({_DATABASE_FILE}); "
                          "give an empty or new folder, or an existing Chroma database")
-    existing = path
-    while not existing.exists():
-        existing = existing.parent
-    if not os.access(existing, os.W_OK | os.X_OK):
-        raise StoreError(f"chroma:{path} is not writable ({existing} does not allow writing)")
+    check_writable_folder(path, f"chroma:{path}")  # creates and removes a probe file: the only sure test
