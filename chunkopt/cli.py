@@ -304,20 +304,20 @@ def _chunk_incrementally(corpus: Any, chunker: Any, manifest_path: Path) -> None
               help="Tuned configuration written by `chunkopt sweep --out`.")
 @click.option("--into", "into", required=True, help="Where to write: chroma:PATH (an embedded Chroma database folder).")
 @click.option("--collection", default="chunkopt", show_default=True, help="Collection name in the database.")
-@click.option("--embedder", help="sentence-transformers model (local path or cached name). Default: the tuned "
-                                 "configuration's dense model, else the packaged all-MiniLM-L6-v2.")
+@click.option("--embedder", help="sentence-transformers model (local path or cached name). Default: the packaged "
+                                 "all-MiniLM-L6-v2, the neural retriever's model.")
 @click.option("--dry-run", is_flag=True, help="Print what would be added, kept and deleted; write nothing.")
 @_user_errors
 def index_command(docs: Path, config_path: Path, into: str, collection: str, embedder: str | None, dry_run: bool) -> None:
     """Chunk DOCS with a tuned configuration and upsert the chunks into a vector database, incrementally."""
-    from chunkopt.config import load_config, read_config
+    from chunkopt.config import load_config
     from chunkopt.corpus import load_corpus
-    from chunkopt.index import build_index, embedder_name, sentence_embedder
+    from chunkopt.index import DEFAULT_EMBEDDER, build_index, sentence_embedder
 
     kind, _, place = into.partition(":")
     if kind != "chroma" or not place:
         raise click.BadParameter(f"expected chroma:PATH, got {into!r}", param_hint="--into")
-    chunker, model = load_config(config_path), embedder_name(read_config(config_path), embedder)
+    chunker, model = load_config(config_path), embedder or DEFAULT_EMBEDDER
     try:
         from chunkopt.integrations.chroma_store import ChromaStore
     except ImportError:

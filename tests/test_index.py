@@ -10,7 +10,7 @@ from sklearn.feature_extraction.text import HashingVectorizer  # noqa: E402
 
 import strategies  # noqa: E402
 from chunkopt.corpus import Corpus, Document  # noqa: E402
-from chunkopt.index import StoreError, build_index, embedder_name  # noqa: E402
+from chunkopt.index import StoreError, build_index  # noqa: E402
 from chunkopt.integrations.chroma_store import ChromaStore  # noqa: E402
 from strategies.base import ParameterError  # noqa: E402
 
@@ -134,12 +134,6 @@ def test_a_file_is_refused_as_a_database(tmp_path):
     (tmp_path / "db").write_text("")
     with pytest.raises(StoreError, match="is a file"):
         ChromaStore(tmp_path / "db")
-
-
-def test_the_embedder_is_the_flag_then_the_tuned_dense_model_then_the_packaged_one():
-    assert embedder_name({"retriever": "bm25"}, "/models/e5") == "/models/e5"
-    assert embedder_name({"retriever": "neural", "retriever_params": {"model": "/models/bge"}}, None) == "/models/bge"
-    assert embedder_name({"retriever": "bm25"}, None) == "all-MiniLM-L6-v2"
 
 
 def test_a_read_only_folder_is_refused(tmp_path):

@@ -14,6 +14,7 @@ import os
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
+import chromadb
 import numpy as np
 
 from chunkopt.index import StoreError, chunk_record
@@ -45,8 +46,6 @@ class ChromaStore:
             return self._collection
         if not create and not (self.path / _DATABASE_FILE).exists():
             return None
-        import chromadb
-
         try:
             # chromadb caches one client per path string in the process: an absolute path cannot alias another folder
             self._client = self._client or chromadb.PersistentClient(path=str(self.path.absolute()))
