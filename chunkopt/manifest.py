@@ -6,8 +6,9 @@ changed (or that are new) and returns the operations a store needs: upsert each 
 it does not hold yet, delete each id the document no longer has (all of a removed document's
 ids). A chunk whose id is kept is not sent again: its text is unchanged, though its offsets in
 the new version of the document may have moved (the manifest and a fresh `chunkopt chunk` have
-the new ones). A manifest from another configuration means a full rebuild: every old id is
-deleted and every chunk upserted.
+the new ones, and `Update.moved` lists those chunks for a store that keeps offsets, as
+`chunkopt index` does). A manifest from another configuration means a full rebuild: every old id
+is deleted and every chunk upserted.
 
     previous = read_manifest("state.json")           # None on the first run
     plan = update(corpus, chunker, previous)
@@ -73,7 +74,7 @@ class Update:
     kept: int  # chunk ids the store already holds and keeps
     moved: tuple[Chunk, ...]  # kept chunks of re-chunked documents: same id and text, offsets may have moved
     manifest: Manifest
-    rebuild: bool  # the previous manifest came from another configuration (or there was none)
+    rebuild: bool  # the previous manifest came from another configuration: all re-chunked, every old id deleted
     changed: tuple[str, ...]  # documents re-chunked because they are new or their hash changed
     removed: tuple[str, ...]  # documents of the previous manifest no longer in the corpus
     unchanged: int
@@ -86,7 +87,7 @@ class Update:
             yield {"op": "delete", "id": chunk_id, "doc_id": doc_id}
 
     def summary(self) -> str:
-        """One line: "2 documents changed, 1 removed, 12 unchanged; 5 chunks upserted, 7 deleted, 180 kept"."""
+        """One line: "2 documents changed or new, 1 removed, 12 unchanged; 5 chunks upserted, 7 deleted, 180 kept"."""
         return (f"{len(self.changed)} documents changed or new, {len(self.removed)} removed, {self.unchanged} unchanged; "
                 f"{len(self.upserts)} chunks upserted, {len(self.deletes)} deleted, {self.kept} kept")
 
