@@ -246,7 +246,8 @@ def _read(rel: str, file: Path, pdf_problems: dict[str, list[str]]) -> tuple[Doc
     page_starts: list[int] | None = None
     try:
         if fmt == "pdf":
-            (text, page_starts, problems), encoding = _read_pdf(file), None
+            text, page_starts, problems = _read_pdf(file)
+            encoding = None
             if problems:
                 pdf_problems[rel] = problems
         else:
@@ -353,7 +354,8 @@ class _Collect(logging.Handler):
 
 
 def _read_pdf(file: Path) -> tuple[str, list[int], list[str]]:
-    """The pages' text joined by blank lines, the offset where each page starts, and what pypdf complained about.
+    """The pages' text joined by blank lines, the offset where each page starts, and what pypdf
+    complained about while reading them.
 
     pypdf logs a line per problem (a missing fontTools, a damaged cross-reference table), a
     kilobyte each and dozens per file; they are collected here and summarised once per corpus.
@@ -375,9 +377,9 @@ def _read_pdf(file: Path) -> tuple[str, list[int], list[str]]:
         logger.removeHandler(handler)
         logger.propagate = propagate
     starts, offset = [], 0
-    for page in pages:
+    for text in pages:
         starts.append(offset)
-        offset += len(page) + 2  # the blank line that joins pages
+        offset += len(text) + 2
     return "\n\n".join(pages), starts, handler.messages + [str(w.message) for w in caught]
 
 
