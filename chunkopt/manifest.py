@@ -119,7 +119,7 @@ def update(corpus: Any, chunker: Strategy, previous: Manifest | None) -> Update:
         moved.extend(c for c in chunks if c.id in held)
         if before is not None:
             now = set(documents[document.id].chunks)
-            deletes.extend((document.id, i) for i in before.chunks if rebuild or i not in now)
+            deletes.extend((document.id, i) for i in before.chunks if i not in now)  # never an id just upserted
     removed = sorted(set(old) - set(documents))
     for doc_id in removed:
         deletes.extend((doc_id, i) for i in old[doc_id].chunks)

@@ -124,3 +124,12 @@ def test_an_unwritable_place_is_refused_naming_the_manifest(tmp_path):
     (tmp_path / "file").write_text("")
     with pytest.raises(ManifestError, match="cannot write manifest .*file/state.json"):
         write_manifest(Manifest("c", "fixed", {}, {}), tmp_path / "file" / "state.json")
+
+
+def test_a_rebuild_never_deletes_an_id_it_upserts():
+    """After a rebuild that was interrupted, the state mixes both configurations' ids: those of the new one stay."""
+    new = CHUNKER.chunk(TEXT, doc_id="a")
+    mixed = Manifest("mixed", "recursive", {}, {"a": DocumentState("", ("old-id", new[0].id))})
+    plan = update(corpus(a=TEXT), CHUNKER, mixed)
+    assert plan.rebuild and plan.deletes == (("a", "old-id"),)
+    assert [c.id for c in plan.upserts] == [c.id for c in new]
