@@ -148,3 +148,9 @@ def test_a_read_only_folder_is_refused(tmp_path):
             ChromaStore(tmp_path / "ro" / "db")
     finally:
         os.chmod(tmp_path / "ro", 0o700)
+
+
+@pytest.mark.parametrize("name", ["ab", "-chunks", "my chunks"])
+def test_a_collection_name_chroma_would_refuse_is_refused_first(tmp_path, name):
+    with pytest.raises(StoreError, match="collection name must be 3-512 characters"):
+        ChromaStore(tmp_path / "db", collection=name)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
@@ -24,6 +25,7 @@ from strategies.base import Chunk
 
 DEFAULT_COLLECTION = "chunkopt"
 _DATABASE_FILE = "chroma.sqlite3"
+_COLLECTION_NAME = re.compile(r"[a-zA-Z0-9](?:[a-zA-Z0-9._-]{1,510})[a-zA-Z0-9]")
 _PAGE = 5000  # ids read per request when the collection is read back
 
 
@@ -31,6 +33,9 @@ class ChromaStore:
     """A collection in an embedded Chroma database at `path`, created on the first write."""
 
     def __init__(self, path: str | os.PathLike[str], collection: str = DEFAULT_COLLECTION, embedder: str = "") -> None:
+        if not _COLLECTION_NAME.fullmatch(collection):
+            raise StoreError(f"collection name must be 3-512 characters of letters, digits, '.', '_' and '-', starting "
+                             f"and ending with a letter or digit (Chroma's rule), got {collection!r}")
         self.path = Path(path)
         self.name = collection
         self.embedder = embedder
