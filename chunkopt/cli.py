@@ -285,21 +285,19 @@ def chunk(docs: Path, config_path: Path, manifest_path: Path | None, quiet: bool
 
 
 def _chunk_incrementally(corpus: Any, chunker: Any, manifest_path: Path) -> None:
-    from chunkopt.manifest import prepare_manifest, read_manifest, update
+    from chunkopt.manifest import manifest_text, read_manifest, update
+    from chunkopt.outputs import check_writable_file, staged
 
     previous = read_manifest(manifest_path)
+    check_writable_file(manifest_path, "--manifest")  # before any output, so a rerun is never needed for that
     plan = update(corpus, chunker, previous)
     if plan.rebuild:
         click.echo(f"{manifest_path} is from another configuration ({previous.config}, now {plan.manifest.config}): "
                    "full rebuild, every old id deleted", err=True)
-    prepared = prepare_manifest(plan.manifest, manifest_path)  # fails before any output if it cannot be written
-    try:
+    with staged([manifest_path]) as temporary:  # replaced only once every operation is printed
+        temporary[manifest_path].write_text(manifest_text(plan.manifest), encoding="utf-8")
         for op in plan.operations():
             click.echo(json.dumps(op, ensure_ascii=False))
-    except BaseException:
-        prepared.discard()
-        raise
-    prepared.commit()
     click.echo(plan.summary(), err=True)
 
 
@@ -309,20 +307,20 @@ def _chunk_incrementally(corpus: Any, chunker: Any, manifest_path: Path) -> None
               help="Tuned configuration written by `chunkopt sweep --out`.")
 @click.option("--into", "into", required=True, help="Where to write: chroma:PATH (an embedded Chroma database folder).")
 @click.option("--collection", default="chunkopt", show_default=True, help="Collection name in the database.")
-@click.option("--embedder", help="sentence-transformers model (local path or cached name). Default: the tuned "
-                                 "configuration's dense model, else the packaged all-MiniLM-L6-v2.")
+@click.option("--embedder", help="sentence-transformers model (local path or cached name). Default: the packaged "
+                                 "all-MiniLM-L6-v2, the neural retriever's model.")
 @click.option("--dry-run", is_flag=True, help="Print what would be added, kept and deleted; write nothing.")
 @_user_errors
 def index_command(docs: Path, config_path: Path, into: str, collection: str, embedder: str | None, dry_run: bool) -> None:
     """Chunk DOCS with a tuned configuration and upsert the chunks into a vector database, incrementally."""
-    from chunkopt.config import load_config, read_config
+    from chunkopt.config import load_config
     from chunkopt.corpus import load_corpus
-    from chunkopt.index import build_index, embedder_name, sentence_embedder
+    from chunkopt.index import DEFAULT_EMBEDDER, build_index, sentence_embedder
 
     kind, _, place = into.partition(":")
     if kind != "chroma" or not place:
         raise click.BadParameter(f"expected chroma:PATH, got {into!r}", param_hint="--into")
-    chunker, model = load_config(config_path), embedder_name(read_config(config_path), embedder)
+    chunker, model = load_config(config_path), embedder or DEFAULT_EMBEDDER
     try:
         from chunkopt.integrations.chroma_store import ChromaStore
     except ImportError:
