@@ -195,7 +195,8 @@ def test_strategies_lists_each_with_its_parameters():
     assert "  chunk_size (default 512 tokens" in result.output
 
 
-@pytest.mark.parametrize("command", [[], ["sweep"], ["chunk"], ["strategies"], ["import-chroma"], ["queries"], ["index"]])
+@pytest.mark.parametrize("command", [[], ["sweep"], ["chunk"], ["strategies"], ["import-chroma"], ["import-squad"],
+                                     ["queries"], ["index"]])
 def test_every_help_shows_an_example(command):
     result = CliRunner().invoke(main, [*command, "--help"])
     assert result.exit_code == 0
