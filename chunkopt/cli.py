@@ -150,6 +150,7 @@ def sweep(docs: Path, queries_path: Path | None, grid_path: Path | None, strateg
     from chunkopt.corpus import load_corpus
     from chunkopt.grid import grid_encoding, grid_from_flags, load_grid
     from chunkopt.outputs import check_outputs, check_writable_folder, staged
+    from chunkopt.querygen import describe_generator
     from chunkopt.report import results_table, sweep_setup, write_html, write_results
     from chunkopt.selection import Constraints
     from chunkopt.sweep import Sweep
@@ -209,7 +210,7 @@ def sweep(docs: Path, queries_path: Path | None, grid_path: Path | None, strateg
         if results:
             write_results(search.results_, temporary[results])
         if report:
-            source = str(queries_path) if queries_path else f"generated from the documents (seed {seed})"
+            source = str(queries_path) if queries_path else f"generated ({describe_generator(queries.generator_info)})"
             recommended = search.recommended_result(corpus, queries) if search.best_config_ else None
             write_html(search, sweep_setup(search, corpus, queries, source), f"chunkopt sweep of {docs}",
                        temporary[report], recommended=recommended, corpus=corpus, queries=queries)
