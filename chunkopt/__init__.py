@@ -18,6 +18,8 @@ _EXPORTS = {
     "Reference": "chunkopt.queries",
     "load_queries": "chunkopt.queries",
     "generate_queries": "chunkopt.querygen",
+    "GeneratedQueries": "chunkopt.querygen",
+    "read_squad": "chunkopt.squad",
     "evaluate": "chunkopt.evaluation",
     "Result": "chunkopt.evaluation",
     "get_retriever": "chunkopt.retrievers",

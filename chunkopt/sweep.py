@@ -163,6 +163,8 @@ class Sweep:
             claims.release_all()
         rows = [dict(finished[c.key]) for c in self.configurations]
         self.n_queries_ = len(queries)
+        # What generated the queries (chunkopt.querygen), or None for a query set given by the user.
+        self.query_generator_ = getattr(queries, "generator_info", None)
         self.per_query_ = {row["label"]: {m: np.asarray(v) for m, v in row.pop("per_query").items()} for row in rows}
         self._select(rows)
         self.checkpoint_ = journal
