@@ -45,6 +45,7 @@ def _user_errors(command: Callable[..., Any]) -> Callable[..., Any]:
     from chunkopt.index import StoreError
     from chunkopt.manifest import ManifestError
     from chunkopt.queries import QueryFileError
+    from chunkopt.retrievers.endpoint import EndpointError
     from chunkopt.squad import SquadFormatError
 
     @functools.wraps(command)
@@ -56,6 +57,9 @@ def _user_errors(command: Callable[..., Any]) -> Callable[..., Any]:
                 ManifestError, StoreError) as err:
             click.echo(f"Error: {err}", err=True)
             sys.exit(2)
+        except EndpointError as err:  # the embeddings server failed during the run
+            click.echo(f"Error: {err}", err=True)
+            sys.exit(1)
 
     return wrapper
 

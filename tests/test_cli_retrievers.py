@@ -46,7 +46,7 @@ def test_rerun_with_a_new_size_embeds_only_its_chunks(workspace, endpoint_env, m
     assert " embedded=0 " not in next(v for k, v in lines.items() if "chunk_size=32" in k)
 
 
-def test_a_refused_endpoint_is_one_line_and_exit_2(workspace, monkeypatch):
+def test_a_refused_endpoint_is_one_line_and_exit_1(workspace, monkeypatch):
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
@@ -54,6 +54,6 @@ def test_a_refused_endpoint_is_one_line_and_exit_2(workspace, monkeypatch):
     monkeypatch.setenv("CHUNKOPT_ENDPOINT_MODEL", MODEL)
     monkeypatch.setattr(dense, "_memory", {})
     result = sweep("--retriever", "endpoint", "--no-checkpoint")
-    assert result.exit_code == 2
+    assert result.exit_code == 1
     assert f"Error: endpoint: connection refused by http://127.0.0.1:{port}/v1/embeddings: is the server running?" in result.output
     assert "Traceback" not in result.output

@@ -59,6 +59,16 @@ def test_without_a_base_url_the_error_names_the_variable(monkeypatch):
         get_retriever("endpoint", model=MODEL)
 
 
+def test_a_base_url_with_credentials_is_refused_so_they_are_never_recorded():
+    with pytest.raises(ParameterError, match=r"endpoint: base_url must not carry a user, password or query string"):
+        get_retriever("endpoint", base_url="http://me:sk-secret@127.0.0.1:9/v1", model=MODEL)
+
+
+def test_a_base_url_that_is_not_http_is_refused():
+    with pytest.raises(ParameterError, match=r"endpoint: base_url must be an http\(s\) URL .* got '127.0.0.1:8000'"):
+        get_retriever("endpoint", base_url="127.0.0.1:8000", model=MODEL)
+
+
 def test_the_key_is_sent_from_the_environment_and_never_kept_in_the_parameters(server, monkeypatch):
     server.behaviour.api_key = "sk-secret"
     monkeypatch.setenv("CHUNKOPT_ENDPOINT_API_KEY", "sk-secret")

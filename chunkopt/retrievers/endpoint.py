@@ -8,34 +8,33 @@ the parameters and never reaches results, journals or the tuned JSON.
 
 Texts are sent `batch_size` at a time; a reply of HTTP 429 or 5xx, or no reply within `timeout_s`
 seconds, is retried up to `retries` times, waiting `backoff_s` * 2^attempt seconds (or the
-server's Retry-After, if shorter than a minute). Everything else that goes wrong is one
-EndpointError line naming the URL: a refused connection, a wrong model, a bad key, a malformed
-reply, vectors of the wrong size. Only the standard library is used (urllib).
+server's Retry-After, at most a minute; chunkopt.openai_http, shared with the LLM query
+generator). Everything else that goes wrong is one EndpointError line naming the URL: a refused
+connection, a wrong model, a bad key, a malformed reply, vectors of the wrong size.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import socket
-import time
-import urllib.error
-import urllib.request
 from typing import Any
 
 import numpy as np
 
+from chunkopt.openai_http import HTTPFailure, api_url, post_json, public
 from chunkopt.retrievers.dense import DenseRetriever, dense_params
 from strategies.base import Param, ParameterError
 
 URL_VARIABLE = "CHUNKOPT_ENDPOINT_URL"
 MODEL_VARIABLE = "CHUNKOPT_ENDPOINT_MODEL"
 KEY_VARIABLE = "CHUNKOPT_ENDPOINT_API_KEY"
-MAX_RETRY_AFTER = 60.0  # seconds: a longer Retry-After falls back to the exponential backoff
 
 
-class EndpointError(ParameterError):
-    """The embeddings server could not be used: refused, timed out, rejected the key or model, or replied wrongly."""
+class EndpointError(RuntimeError):
+    """The embeddings server could not be used: refused, timed out, rejected the key or model, or replied wrongly.
+
+    A failure during the run (exit code 1 in the CLI), not a usage error: the same command may work once the server does.
+    """
 
 
 class EndpointRetriever(DenseRetriever):
@@ -63,13 +62,19 @@ class EndpointRetriever(DenseRetriever):
                 self._params[name] = os.environ.get(variable) or None
             if not self._params[name]:
                 raise ParameterError(f"endpoint: {name} is not set: give {name}=... or set ${variable}")
+        try:
+            self._url = api_url(self._params["base_url"], "/embeddings")
+        except ValueError as exc:
+            raise ParameterError(f"endpoint: base_url {exc}") from None
+        if public(self._url) != self._url:
+            raise ParameterError(f"endpoint: base_url must not carry a user, password or query string "
+                                 f"(they would be recorded with the results); put the key in ${self._params['api_key_env']}")
         self._dimensions: int | None = self._params["dimensions"]
 
     @property
     def url(self) -> str:
-        """Where embeddings are requested: base_url + /embeddings (base_url may already end with it)."""
-        base = self._params["base_url"].rstrip("/")
-        return base if base.endswith("/embeddings") else f"{base}/embeddings"
+        """Where embeddings are requested, without credentials: base_url + /embeddings (unless it ends with it)."""
+        return public(self._url)
 
     def model_identity(self) -> str:
         return f"endpoint:{self.url}:{self._params['model']}"
@@ -79,57 +84,32 @@ class EndpointRetriever(DenseRetriever):
         return np.concatenate([self._request(texts[i : i + size]) for i in range(0, len(texts), size)])
 
     def _request(self, batch: list[str]) -> np.ndarray:
-        body = json.dumps({"model": self._params["model"], "input": batch, "encoding_format": "float"}).encode()
-        headers = {"Content-Type": "application/json", "Accept": "application/json"}
-        key = os.environ.get(self._params["api_key_env"])
-        if key:
-            headers["Authorization"] = f"Bearer {key}"
-        for attempt in range(self._params["retries"] + 1):
-            last = attempt == self._params["retries"]
-            request = urllib.request.Request(self.url, data=body, headers=headers, method="POST")
-            try:
-                with urllib.request.urlopen(request, timeout=self._params["timeout_s"]) as reply:
-                    return self._vectors(reply.read(), len(batch))
-            except urllib.error.HTTPError as exc:
-                message = _error_message(exc)
-                if (exc.code == 429 or exc.code >= 500) and not last:
-                    self._wait(attempt, exc.headers.get("Retry-After"))
-                    continue
-                raise self._http_error(exc.code, message, attempt) from None
-            except (socket.timeout, TimeoutError) as exc:
-                if not last:
-                    self._wait(attempt, None)
-                    continue
-                raise EndpointError(f"endpoint: no reply from {self.url} within {self._params['timeout_s']:g} s "
-                                    f"({attempt + 1} tries): {exc}") from None
-            except urllib.error.URLError as exc:
-                if isinstance(exc.reason, (socket.timeout, TimeoutError)) and not last:
-                    self._wait(attempt, None)
-                    continue
-                if isinstance(exc.reason, ConnectionRefusedError):
-                    raise EndpointError(f"endpoint: connection refused by {self.url}: is the server running?") from None
-                raise EndpointError(f"endpoint: cannot reach {self.url}: {exc.reason}") from None
-        raise AssertionError("unreachable")  # the last attempt returns or raises
-
-    def _wait(self, attempt: int, retry_after: str | None) -> None:
-        delay = self._params["backoff_s"] * 2**attempt
+        payload = {"model": self._params["model"], "input": batch, "encoding_format": "float"}
         try:
-            if retry_after is not None and 0 <= float(retry_after) <= MAX_RETRY_AFTER:
-                delay = float(retry_after)  # the server knows when it will have room
-        except ValueError:
-            pass  # an HTTP date: the exponential backoff will do
-        time.sleep(delay)
+            raw = post_json(self._url, payload, key=os.environ.get(self._params["api_key_env"]),
+                            timeout_s=self._params["timeout_s"], retries=self._params["retries"],
+                            backoff_s=self._params["backoff_s"])
+        except HTTPFailure as failure:
+            raise self._error(failure) from None
+        return self._vectors(raw, len(batch))
 
-    def _http_error(self, code: int, message: str, attempt: int) -> EndpointError:
-        where = f"{self.url} (HTTP {code}: {message})"
-        if code in (401, 403):
+    def _error(self, failure: HTTPFailure) -> EndpointError:
+        """One line saying what went wrong at which URL (credentials stripped) and what to do."""
+        url, tries = self.url, f"{failure.attempts} tries" if failure.attempts > 1 else ""
+        if failure.kind == "refused":
+            return EndpointError(f"endpoint: connection refused by {url}: is the server running?")
+        if failure.kind == "timeout":
+            return EndpointError(f"endpoint: no reply from {url} within {self._params['timeout_s']:g} s" + (f" ({tries})" if tries else ""))
+        if failure.kind == "unreachable":
+            return EndpointError(f"endpoint: cannot reach {url}: {failure.detail}")
+        where = f"{url} (HTTP {failure.code}: {failure.detail})"
+        if failure.code in (401, 403):
             variable = self._params["api_key_env"]
             given = "was refused" if os.environ.get(variable) else "is missing"
             return EndpointError(f"endpoint: the API key from ${variable} {given} at {where}")
-        if code in (400, 404, 422) and "model" in message.lower():
+        if failure.code in (400, 404, 422) and "model" in failure.detail.lower():
             return EndpointError(f"endpoint: model {self._params['model']!r} is not served at {where}")
-        tries = f" after {attempt + 1} tries" if attempt else ""
-        return EndpointError(f"endpoint: request failed{tries} at {where}")
+        return EndpointError(f"endpoint: request failed{f' after {tries}' if tries else ''} at {where}")
 
     def _vectors(self, raw: bytes, expected: int) -> np.ndarray:
         """The reply's embeddings in input order, checked: one per text, numbers, all of the expected length."""
@@ -154,20 +134,3 @@ class EndpointRetriever(DenseRetriever):
             raise EndpointError(f"endpoint: model {self._params['model']!r} at {self.url} returned vectors of "
                                 f"{array.shape[1]} dimensions, expected {self._dimensions}")
         return array
-
-
-def _error_message(exc: urllib.error.HTTPError) -> str:
-    """The server's own words for an HTTP error: the JSON `error.message` or `message`, else the body's start."""
-    try:
-        raw = exc.read().decode("utf-8", "replace")
-    except OSError:
-        return exc.reason or ""
-    try:
-        body = json.loads(raw)
-        error = body.get("error", body)
-        message = error.get("message") if isinstance(error, dict) else error
-        if message:
-            return " ".join(str(message).split())
-    except (ValueError, AttributeError):
-        pass
-    return " ".join(raw.split())[:200] or str(exc.reason)
