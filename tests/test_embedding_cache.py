@@ -198,3 +198,21 @@ def test_model_fingerprint_changes_with_any_file_of_the_model(tmp_path):
     (tmp_path / "weights.bin").write_bytes(b"\x00" * 63 + b"\x01")
     fingerprint.cache_clear()
     assert fingerprint(tmp_path) != before
+
+
+def test_damaged_pages_found_while_reading_mean_misses_and_a_fresh_file(tmp_path):
+    store = EmbeddingStore(tmp_path)
+    texts = [f"text {i}" for i in range(400)]
+    store.put("m", texts, np.ones((400, 256)))
+    store.close()
+    with open(tmp_path / cache.FILE_NAME, "r+b") as handle:  # keep the header page, damage every page after it
+        size = handle.seek(0, 2)
+        handle.seek(4096)
+        handle.write(b"\xff" * (size - 4096))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        store = EmbeddingStore(tmp_path)
+        found = store.get("m", texts)
+    assert found == {} and store.rebuilt
+    store.put("m", texts[:1], np.full((1, 4), 2.0))
+    assert np.array_equal(store.get("m", texts[:1])[0], np.full(4, 2.0, np.float32))

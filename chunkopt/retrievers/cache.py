@@ -86,12 +86,13 @@ class EmbeddingStore:
         if self.max_bytes < 1:
             raise ValueError(f"max_bytes must be a positive integer number of bytes, got {self.max_bytes!r}")
         self.rebuilt = False  # True when a corrupted file was removed and started afresh
+        self._db: sqlite3.Connection | None = None
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
             self._db = self._connect()
-        except sqlite3.DatabaseError as exc:
-            if isinstance(exc, sqlite3.OperationalError) and not self.path.exists():
-                raise CacheUnavailable(f"{self.path}: {exc}") from None
+        except sqlite3.OperationalError as exc:  # locked, read-only, cannot open: not a reason to delete anything
+            raise CacheUnavailable(f"{self.path}: {exc}") from None
+        except sqlite3.DatabaseError as exc:  # "file is not a database", "database disk image is malformed"
             self._rebuild(exc)
         except OSError as exc:
             raise CacheUnavailable(f"{self.folder}: {exc.strerror or exc}") from None
@@ -108,8 +109,8 @@ class EmbeddingStore:
 
     def _rebuild(self, cause: Exception) -> None:
         """The file is not a readable database: remove it (and its log) and start an empty one."""
-        if isinstance(cause, sqlite3.OperationalError) and "locked" in str(cause):
-            raise CacheUnavailable(f"{self.path}: {cause}") from None
+        if self._db is not None:
+            self._db.close()
         for suffix in ("", "-wal", "-shm"):
             try:
                 os.remove(f"{self.path}{suffix}")
@@ -155,8 +156,11 @@ class EmbeddingStore:
                 now = time.time_ns()
                 self._db.executemany("UPDATE vectors SET used = ? WHERE model = ? AND key = ?",
                                      [(now, model, key) for key in hits])
-        except sqlite3.DatabaseError as exc:
+        except sqlite3.OperationalError as exc:
             raise CacheUnavailable(f"{self.path}: {exc}") from None
+        except sqlite3.DatabaseError as exc:  # damaged pages found while reading: start afresh, all misses
+            self._rebuild(exc)
+            return {}
         return found
 
     def put(self, model: str, texts: Sequence[str], vectors: np.ndarray) -> None:
@@ -173,10 +177,13 @@ class EmbeddingStore:
                 self._evict()
                 self._db.execute("COMMIT")
             except BaseException:
-                self._db.execute("ROLLBACK")
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
                 raise
-        except sqlite3.DatabaseError as exc:
+        except sqlite3.OperationalError as exc:
             raise CacheUnavailable(f"{self.path}: {exc}") from None
+        except sqlite3.DatabaseError as exc:  # damaged pages: start afresh (these vectors are simply not kept)
+            self._rebuild(exc)
 
     def _used_bytes(self) -> int:
         page_size = self._db.execute("PRAGMA page_size").fetchone()[0]
