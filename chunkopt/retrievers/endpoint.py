@@ -73,8 +73,8 @@ class EndpointRetriever(DenseRetriever):
 
     @property
     def url(self) -> str:
-        """Where embeddings are requested, without credentials: base_url + /embeddings (unless it ends with it)."""
-        return public(self._url)
+        """Where embeddings are requested: base_url + /embeddings (unless it ends with it); never carries credentials."""
+        return self._url
 
     def model_identity(self) -> str:
         return f"endpoint:{self.url}:{self._params['model']}"
@@ -99,7 +99,8 @@ class EndpointRetriever(DenseRetriever):
         if failure.kind == "refused":
             return EndpointError(f"endpoint: connection refused by {url}: is the server running?")
         if failure.kind == "timeout":
-            return EndpointError(f"endpoint: no reply from {url} within {self._params['timeout_s']:g} s" + (f" ({tries})" if tries else ""))
+            waited = f"{self._params['timeout_s']:g} s" + (f" ({tries})" if tries else "")
+            return EndpointError(f"endpoint: no reply from {url} within {waited}")
         if failure.kind == "unreachable":
             return EndpointError(f"endpoint: cannot reach {url}: {failure.detail}")
         where = f"{url} (HTTP {failure.code}: {failure.detail})"
