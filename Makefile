@@ -35,7 +35,6 @@ bench:
 	$(BIN)/python bench/sweep_cost.py
 	$(BIN)/python bench/retrieval_quality.py
 	$(BIN)/python bench/query_generation.py --seeds 0 1 2
-	$(BIN)/python bench/embedding_cache.py
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .hypothesis

@@ -57,3 +57,15 @@ def test_a_refused_endpoint_is_one_line_and_exit_1(workspace, monkeypatch):
     assert result.exit_code == 1
     assert f"Error: endpoint: connection refused by http://127.0.0.1:{port}/v1/embeddings: is the server running?" in result.output
     assert "Traceback" not in result.output
+
+
+def test_a_journal_written_with_another_endpoint_model_is_not_resumed(workspace, endpoint_env, monkeypatch):
+    from chunkopt.corpus import load_corpus
+    from chunkopt.queries import load_queries
+    from chunkopt.sweep import Sweep
+
+    corpus = load_corpus(workspace / "docs")
+    queries = load_queries(workspace / "queries.jsonl", corpus)
+    first = Sweep(retriever="endpoint").context_key(corpus, queries)
+    monkeypatch.setenv("CHUNKOPT_ENDPOINT_MODEL", "another-model")
+    assert Sweep(retriever="endpoint").context_key(corpus, queries) != first
