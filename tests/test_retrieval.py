@@ -177,6 +177,14 @@ def test_neural_rerun_takes_every_chunk_from_the_disk_cache(tmp_path, monkeypatc
     np.testing.assert_array_equal(first.vectors, second.vectors)
 
 
+def test_hybrid_with_the_packaged_model_ranks_relevant_text_first():
+    pytest.importorskip("sentence_transformers")
+    retriever = get_retriever("hybrid").fit(TEXTS)  # dense: neural, the packaged all-MiniLM-L6-v2
+    indices, _ = retriever.search(["how do plants make food from sunlight", "magma in volcanoes"], k=2)
+    assert indices[:, 0].tolist() == [1, 3]
+    assert retriever.params["dense_params"]["model"] is None
+
+
 def test_neural_model_that_is_not_installed_is_a_parameter_error_naming_it():
     with pytest.raises(ParameterError, match=r"neural: model 'no-such-org/no-such-model' is neither a local folder nor"):
         get_retriever("neural", model="no-such-org/no-such-model").fit(TEXTS)

@@ -34,7 +34,8 @@ class HybridRetriever(Retriever):
     """BM25 and a dense retriever, each ranking every chunk, fused by weighted reciprocal rank."""
 
     name = "hybrid"
-    description = "BM25 and a dense retriever fused by reciprocal rank fusion"
+    description = ("BM25 and a dense retriever fused by reciprocal rank fusion; "
+                   "dense_params (a mapping, Python only) configures the dense retriever")
     schema = (
         Param("dense", str, "neural", "the dense retriever fused with BM25 (any registered retriever but hybrid)"),
         Param("rrf_k", float, 60.0, "fusion constant: a larger one flattens the difference between ranks", minimum=0.0),
