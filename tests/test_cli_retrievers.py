@@ -69,3 +69,10 @@ def test_a_journal_written_with_another_endpoint_model_is_not_resumed(workspace,
     first = Sweep(retriever="endpoint").context_key(corpus, queries)
     monkeypatch.setenv("CHUNKOPT_ENDPOINT_MODEL", "another-model")
     assert Sweep(retriever="endpoint").context_key(corpus, queries) != first
+
+
+def test_a_bad_cache_size_limit_stops_the_sweep_with_one_line(workspace, endpoint_env, monkeypatch):
+    monkeypatch.setenv("CHUNKOPT_CACHE_MAX_BYTES", "-1")
+    result = sweep("--retriever", "endpoint", "--no-checkpoint")
+    assert result.exit_code == 2
+    assert "Error: CHUNKOPT_CACHE_MAX_BYTES must be a positive integer number of bytes, got '-1'" in result.output

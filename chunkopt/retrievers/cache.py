@@ -23,6 +23,8 @@ from typing import Sequence
 
 import numpy as np
 
+from strategies.base import ParameterError
+
 FILE_NAME = "embeddings.sqlite3"
 DEFAULT_MAX_BYTES = 2 * 1024**3  # 2 GiB: about 1.3 million 384-dimension vectors
 MAX_BYTES_VARIABLE = "CHUNKOPT_CACHE_MAX_BYTES"
@@ -63,7 +65,7 @@ def max_bytes_from_environment() -> int:
     except ValueError:
         limit = 0
     if limit < 1:
-        raise ValueError(f"{MAX_BYTES_VARIABLE} must be a positive integer number of bytes, got {value!r}")
+        raise ParameterError(f"{MAX_BYTES_VARIABLE} must be a positive integer number of bytes, got {value!r}")
     return limit
 
 
@@ -84,7 +86,7 @@ class EmbeddingStore:
         self.path = self.folder / FILE_NAME
         self.max_bytes = max_bytes_from_environment() if max_bytes is None else max_bytes
         if self.max_bytes < 1:
-            raise ValueError(f"max_bytes must be a positive integer number of bytes, got {self.max_bytes!r}")
+            raise ParameterError(f"max_bytes must be a positive integer number of bytes, got {self.max_bytes!r}")
         self.rebuilt = False  # True when a corrupted file was removed and started afresh
         self._db: sqlite3.Connection | None = None
         try:
