@@ -22,7 +22,7 @@ _EXPORTS = {
     "read_squad": "chunkopt.squad",
     "evaluate": "chunkopt.evaluation",
     "Result": "chunkopt.evaluation",
-    "get_retriever": "chunkopt.retrieval",
+    "get_retriever": "chunkopt.retrievers",
     "Sweep": "chunkopt.sweep",
     "Constraints": "chunkopt.selection",
     "load_config": "chunkopt.config",

@@ -29,6 +29,8 @@ EXAMPLES = {
     "chunk": "chunkopt chunk docs/ --config tuned.json --manifest state.json > operations.jsonl",
     "index": "chunkopt index docs/ --config tuned.json --into chroma:vectors",
     "strategies": "chunkopt strategies",
+    "retrievers": "chunkopt retrievers",
+    "cache": "chunkopt cache info",
     "import-chroma": "chunkopt import-chroma ../shared/benchmarks/chroma data/chroma",
     "queries": "chunkopt queries docs/ --n 60 --seed 1 > queries.jsonl",
     "import-squad": "chunkopt import-squad ../shared/benchmarks/squad-dev/squad-v2.0-3articles.json data/squad",
@@ -43,6 +45,7 @@ def _user_errors(command: Callable[..., Any]) -> Callable[..., Any]:
     from chunkopt.index import StoreError
     from chunkopt.manifest import ManifestError
     from chunkopt.queries import QueryFileError
+    from chunkopt.retrievers.endpoint import EndpointError
     from chunkopt.squad import SquadFormatError
 
     @functools.wraps(command)
@@ -54,6 +57,9 @@ def _user_errors(command: Callable[..., Any]) -> Callable[..., Any]:
                 ManifestError, StoreError) as err:
             click.echo(f"Error: {err}", err=True)
             sys.exit(2)
+        except EndpointError as err:  # the embeddings server failed during the run
+            click.echo(f"Error: {err}", err=True)
+            sys.exit(1)
 
     return wrapper
 
@@ -106,7 +112,8 @@ def _show_warning(message: Warning | str, category: type[Warning], filename: str
               help="Strategies to try, e.g. fixed,recursive (repeatable). Default: all registered.")
 @click.option("--chunk-size", callback=_csv(int), help="Sizes in tokens, e.g. 256,512 (max_tokens for semantic).")
 @click.option("--overlap", callback=_csv(int), help="Overlaps in tokens or percent of the size, e.g. 0,64 or 0,15%.")
-@click.option("--retriever", default="tfidf", show_default=True, help="tfidf, bm25, lsa or neural.")
+@click.option("--retriever", default="tfidf", show_default=True,
+              help="tfidf, bm25, lsa, neural, endpoint, hybrid or a plugin: see `chunkopt retrievers`.")
 @click.option("--top-k", type=click.IntRange(min=1), help="Score the top K chunks per query.")
 @click.option("--token-budget", type=click.IntRange(min=1),
               help="Score chunks in rank order while they fit in this many tokens (default 1024 unless --top-k).")
@@ -249,11 +256,18 @@ def _fit_with_progress(search: Any, corpus: Any, queries: Any, quiet: bool, verb
     with Progress(*columns, console=stderr, transient=not verbose) as progress:
         task = progress.add_task("configurations", total=len(search.configurations))
 
+        embedded = {"chunks_embedded": 0, "chunks_cached": 0}  # dense retrievers only
+
         def advance(row: dict, done: int, total: int) -> None:
+            if "chunks_embedded" in row:
+                for key in embedded:
+                    embedded[key] += int(row.get(key) or 0)
+                progress.update(task, description=f"configurations ({_embedding_line(embedded)})")
             progress.update(task, completed=done)
             if verbose:
+                dense = f" embedded={row['chunks_embedded']} cached={row['chunks_cached']}" if "chunks_embedded" in row else ""
                 progress.console.print(f"{row['label']}: {search.objective}={row[search.objective]:.4f} "
-                                       f"recall={row['recall']:.3f} chunks={row['n_chunks']}")
+                                       f"recall={row['recall']:.3f} chunks={row['n_chunks']}{dense}")
 
         search.fit(corpus, queries, progress=advance)
 
@@ -347,6 +361,61 @@ def list_strategies() -> None:
         for p in cls.schema:
             unit = f" {p.unit}" if p.unit else ""
             click.echo(f"  {p.name} (default {p.default!r}{unit}; {p.describe_valid()}): {p.help}")
+
+
+def _embedding_line(counts: dict[str, int]) -> str:
+    return f"{counts['chunks_embedded']:,} chunks embedded, {counts['chunks_cached']:,} from the cache"
+
+
+@main.command(name="retrievers", epilog=f"Example: {EXAMPLES['retrievers']}")
+def list_retrievers() -> None:
+    """List the registered retrievers (built-in and plugins) and their parameters."""
+    from chunkopt.retrievers import available_retrievers, retriever_class
+
+    for name in available_retrievers():
+        try:
+            cls = retriever_class(name)
+        except (ParameterError, ImportError, AttributeError) as exc:  # a broken plugin must not hide the others
+            click.echo(f"{name}: cannot be loaded: {exc}")
+            continue
+        click.echo(f"{name}: {cls.description or (cls.__doc__ or '').strip().splitlines()[0]}")
+        for p in cls.schema:
+            unit = f" {p.unit}" if p.unit else ""
+            click.echo(f"  {p.name} (default {p.default!r}{unit}; {p.describe_valid()}): {p.help}")
+
+
+@main.group(name="cache", epilog=f"Example: {EXAMPLES['cache']}")
+def cache_group() -> None:
+    """The persistent embedding cache of the dense retrievers ($CHUNKOPT_CACHE_DIR, $CHUNKOPT_CACHE_MAX_BYTES)."""
+
+
+def _open_cache() -> Any:
+    from chunkopt.retrievers.cache import CacheUnavailable, EmbeddingStore
+
+    try:
+        return EmbeddingStore()
+    except (CacheUnavailable, ValueError) as exc:
+        click.echo(f"Error: embedding cache: {exc}", err=True)
+        sys.exit(2)
+
+
+@cache_group.command(name="info", epilog="Example: chunkopt cache info")
+def cache_info() -> None:
+    """Where the cache is, its size limit, and the entries held per model."""
+    info = _open_cache().info()
+    click.echo(f"path: {info['path']}")
+    click.echo(f"size: {info['bytes']:,} bytes of at most {info['max_bytes']:,}")
+    click.echo(f"entries: {info['entries']:,}")
+    for model, count in info["models"].items():
+        click.echo(f"  {model}: {count:,}")
+
+
+@cache_group.command(name="clear", epilog="Example: chunkopt cache clear")
+def cache_clear() -> None:
+    """Delete every cached embedding (the next neural sweep embeds everything again)."""
+    store = _open_cache()
+    count = store.clear()
+    click.echo(f"removed {count:,} embeddings from {store.path}", err=True)
 
 
 @main.command(name="import-chroma", epilog=f"Example: {EXAMPLES['import-chroma']}")

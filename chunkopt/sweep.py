@@ -37,6 +37,7 @@ from chunkopt.corpus import Corpus
 from chunkopt.evaluation import METRICS, budget_curve, check_budget, curve_points, evaluate
 from chunkopt.grid import Configuration, default_grid, expand, parse_configuration
 from chunkopt.queries import Query, queries_hash
+from chunkopt.retrievers import get_retriever
 from chunkopt.selection import Constraints, Decision, check_objective, decide, pareto_front, rank
 from chunkopt.workers import watch_parent
 from strategies.base import ParameterError, Strategy
@@ -110,10 +111,16 @@ class Sweep:
 
     def context_key(self, corpus: Corpus, queries: Sequence[Query]) -> str:
         """What makes two sweeps' results comparable: same documents, queries and evaluation."""
+        # The retriever's parameters as resolved (the endpoint's URL and model may come from the
+        # environment): a journal written with another model is not resumed. Left out when there
+        # are none, so tfidf journals keep their names.
+        retriever = self.retriever
+        retriever_params = (get_retriever(retriever) if isinstance(retriever, str) else retriever).params
         context = {
             "corpus": corpus.fingerprint(),
             "queries": queries_hash(queries),
             "retriever": self.retriever,
+            **({"retriever_params": retriever_params} if retriever_params else {}),
             **self.budget,
             "budgets": self.budgets,
             "chunkopt": chunkopt.__version__,

@@ -22,19 +22,17 @@ What the questions are worth cannot be measured offline: it depends on the model
 
 from __future__ import annotations
 
-import http.client
 import json
 import os
 import random
 import re
 import time
-import urllib.error
-import urllib.parse
-import urllib.request
 from collections import Counter
-from typing import Any, Callable
+from typing import Callable
 
 from chunkopt.corpus import Corpus, CorpusError
+from chunkopt.openai_http import HTTPFailure, api_url, post_json
+from chunkopt.openai_http import public as _public
 from chunkopt.querygen import GeneratedQueries
 from chunkopt.querygen import text as tx
 from chunkopt.queries import Query, Reference
@@ -43,7 +41,6 @@ from strategies.base import ParameterError
 NAME, VERSION = "llm", 1
 BATCH_SIZE = 5  # passages per request
 PASSAGE_CHARS = 1200  # most characters in a passage
-MAX_BACKOFF_S = 60.0
 SYSTEM_PROMPT = (
     "You write search questions for evaluating a retrieval system. For each numbered passage, write one question "
     "a user could ask that the passage answers, in your own words, and quote, character for character, the "
@@ -162,22 +159,10 @@ def _locate(quote: str, corpus: Corpus, passage: Reference) -> Reference | None:
 
 
 def _endpoint(url: str) -> str:
-    parsed = urllib.parse.urlparse(url)
-    if parsed.scheme not in ("http", "https") or not parsed.netloc:
-        raise ParameterError(f"--llm must be an http(s) URL of an OpenAI-compatible API, like "
-                             f"http://localhost:8000/v1, got {url!r}")
-    path = parsed.path.rstrip("/")
-    if not path.endswith("/chat/completions"):
-        path += "/chat/completions"
-    return urllib.parse.urlunparse(parsed._replace(path=path))
-
-
-def _public(endpoint: str) -> str:
-    """The endpoint without user, password or query string, safe to record."""
-    parsed = urllib.parse.urlparse(endpoint)
-    host = f"[{parsed.hostname}]" if ":" in (parsed.hostname or "") else parsed.hostname or ""
-    netloc = host + (f":{parsed.port}" if parsed.port else "")
-    return urllib.parse.urlunparse(parsed._replace(netloc=netloc, query="", params="", fragment=""))
+    try:
+        return api_url(url, "/chat/completions")
+    except ValueError as exc:
+        raise ParameterError(f"--llm {exc}") from None
 
 
 class _Client:
@@ -187,35 +172,19 @@ class _Client:
 
     def complete(self, messages: list[dict[str, str]], seed: int) -> str:
         """The reply's message content; retried on 429, 5xx, timeouts and refused connections."""
-        body = json.dumps({"model": self.model, "messages": messages, "temperature": 0, "seed": seed}).encode()
-        headers = {"Content-Type": "application/json"}
-        if self.key:
-            headers["Authorization"] = f"Bearer {self.key}"
+        payload = {"model": self.model, "messages": messages, "temperature": 0, "seed": seed}
         where = _public(self.endpoint)
-        attempt = 0
-        while True:
-            last = attempt == self.retries
-            request = urllib.request.Request(self.endpoint, data=body, headers=headers, method="POST")
-            try:
-                with urllib.request.urlopen(request, timeout=self.timeout_s) as response:
-                    return _content(response.read(), where)
-            except urllib.error.HTTPError as err:
-                detail = _error_detail(err)
-                if (err.code == 429 or err.code >= 500) and not last:
-                    self.sleep(_wait(err.headers.get("Retry-After"), self.backoff_s, attempt))
-                    attempt += 1
-                    continue
-                hint = " (check the API key's environment variable)" if err.code in (401, 403) else ""
-                raise LLMError(f"{where} answered HTTP {err.code}{hint}: {detail}") from None
-            except (urllib.error.URLError, http.client.HTTPException, TimeoutError, ConnectionError) as err:
-                reason = getattr(err, "reason", err)
-                if not last:
-                    self.sleep(_wait(None, self.backoff_s, attempt))
-                    attempt += 1
-                    continue
-                what = f"timed out after {self.timeout_s:g} s" if isinstance(reason, TimeoutError) \
-                    else f"could not be reached ({reason})"
-                raise LLMError(f"{where} {what}, {self.retries + 1} attempt(s)") from None
+        try:
+            raw = post_json(self.endpoint, payload, key=self.key, timeout_s=self.timeout_s, retries=self.retries,
+                            backoff_s=self.backoff_s, retry_unreachable=True, sleep=self.sleep)
+        except HTTPFailure as failure:
+            if failure.kind == "http":
+                hint = " (check the API key's environment variable)" if failure.code in (401, 403) else ""
+                raise LLMError(f"{where} answered HTTP {failure.code}{hint}: {failure.detail}") from None
+            what = f"timed out after {self.timeout_s:g} s" if failure.kind == "timeout" \
+                else f"could not be reached ({failure.detail})"
+            raise LLMError(f"{where} {what}, {failure.attempts} attempt(s)") from None
+        return _content(raw, where)
 
 
 def _content(raw: bytes, where: str) -> str:
@@ -224,19 +193,3 @@ def _content(raw: bytes, where: str) -> str:
     except (ValueError, KeyError, IndexError, TypeError):
         raise LLMError(f"{where} did not answer like an OpenAI chat-completions API "
                        f"(expected choices[0].message.content), got {raw[:80]!r}") from None
-
-
-def _error_detail(err: urllib.error.HTTPError) -> str:
-    raw = err.read()[:300]
-    try:
-        message = json.loads(raw)["error"]["message"]
-    except (ValueError, KeyError, TypeError):
-        message = raw.decode("utf-8", "replace").strip()
-    return message or err.reason
-
-
-def _wait(retry_after: Any, backoff_s: float, attempt: int) -> float:
-    try:
-        return min(MAX_BACKOFF_S, max(0.0, float(retry_after)))
-    except (TypeError, ValueError):
-        return min(MAX_BACKOFF_S, backoff_s * 2**attempt)
