@@ -131,13 +131,11 @@ def chunk_record(chunk: Chunk, n_chunks: int) -> dict[str, Any]:
 
 
 def sentence_embedder(model: str) -> Embed:
-    """A sentence-transformers model (local, never downloaded) as an Embed function: unit-length float32 rows."""
-    from strategies.embedders import load_sentence_transformer
+    """A sentence-transformers model (local, never downloaded) as an Embed function: unit-length float32 rows.
 
-    loaded = load_sentence_transformer(model)
+    It embeds through the `neural` retriever, so chunks a neural sweep already embedded come from
+    the persistent embedding cache (`chunkopt cache info`) instead of the model.
+    """
+    from chunkopt.retrievers.neural import NeuralRetriever
 
-    def embed(texts: list[str]) -> np.ndarray:
-        return loaded.encode(texts, batch_size=64, normalize_embeddings=True, convert_to_numpy=True,
-                             show_progress_bar=False).astype(np.float32)
-
-    return embed
+    return NeuralRetriever(model=model).embed

@@ -118,6 +118,11 @@ class DenseRetriever(Retriever):
         self._counts["cached"] += held  # answered from memory (with repeats)
         return vectors
 
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        """Unit-length embeddings of `texts` (float32 rows), through the in-memory and on-disk caches:
+        what the index builder stores, so vectors measured in a sweep are not computed again."""
+        return normalise(self._embed(list(texts))).astype(np.float32)
+
     def _fit(self, texts: list[str]) -> None:
         self.vectors = normalise(self._embed(texts))
         self._fit_counts = dict(self._counts)
