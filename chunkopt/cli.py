@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import sys
 import time
 import warnings
@@ -103,7 +104,16 @@ def _show_warning(message: Warning | str, category: type[Warning], filename: str
 @click.option("--top-k", type=click.IntRange(min=1), help="Score the top K chunks per query.")
 @click.option("--token-budget", type=click.IntRange(min=1),
               help="Score chunks in rank order while they fit in this many tokens (default 1024 unless --top-k).")
-@click.option("--objective", default="iou", show_default=True, help="Metric to maximise: iou, recall, precision, mrr, ...")
+@click.option("--budgets", callback=_csv(int),
+              help="Token budgets of the budget curve, e.g. 256,512,1024,2048,4096 (the default); with --top-k K, every k to K.")
+@click.option("--objective", default="recall", show_default=True,
+              help="Metric to maximise: recall (share of the answer text in the context), iou, precision, mrr, ...")
+@click.option("--baseline", help="The configuration you use today, e.g. 'fixed chunk_size=512 overlap=64' "
+              "(added if not in the grid). Default grid: fixed chunk_size=512.")
+@click.option("--alpha", type=float, default=0.05, show_default=True,
+              help="Significance level of the paired tests that decide which configurations tie with the best.")
+@click.option("--resamples", type=int, default=10_000, show_default=True,
+              help="Resamples of the bootstrap intervals and the sign-flip tests.")
 @click.option("--max-query-ms", type=click.FloatRange(min=0), help="Constraint: p95 query latency, milliseconds.")
 @click.option("--max-chunks", type=click.IntRange(min=1), help="Constraint: chunks in the index.")
 @click.option("--min-recall", type=click.FloatRange(0, 1), help="Constraint: mean recall.")
@@ -117,14 +127,15 @@ def _show_warning(message: Warning | str, category: type[Warning], filename: str
 @click.option("--checkpoint-dir", type=click.Path(file_okay=False, path_type=Path), default=Path(".chunkopt"),
               show_default=True, help="Where finished configurations are journaled, so a rerun resumes.")
 @click.option("--no-checkpoint", is_flag=True, help="Keep no journal: a rerun starts from scratch.")
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed for generated queries.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed for generated queries and the statistics.")
 @click.option("--top", type=click.IntRange(min=1), default=10, show_default=True, help="Rows in the terminal table.")
 @click.option("--quiet", "-q", is_flag=True, help="Print only errors and the winner.")
 @click.option("--verbose", "-v", is_flag=True, help="Print each configuration as it finishes, and name skipped files.")
 @_user_errors
 def sweep(docs: Path, queries_path: Path | None, grid_path: Path | None, strategy_names: list[str],
           chunk_size: list[int], overlap: list[Any], retriever: str, top_k: int | None, token_budget: int | None,
-          objective: str, max_query_ms: float | None, max_chunks: int | None, min_recall: float | None,
+          budgets: list[int], objective: str, baseline: str | None, alpha: float, resamples: int,
+          max_query_ms: float | None, max_chunks: int | None, min_recall: float | None,
           max_context_tokens: float | None, encoding: str | None, out: Path | None, results: Path | None,
           report: Path | None, jobs: int, checkpoint_dir: Path, no_checkpoint: bool, seed: int, top: int, quiet: bool,
           verbose: bool) -> None:
@@ -133,29 +144,33 @@ def sweep(docs: Path, queries_path: Path | None, grid_path: Path | None, strateg
     from chunkopt.corpus import load_corpus
     from chunkopt.grid import grid_encoding, grid_from_flags, load_grid
     from chunkopt.outputs import check_outputs, check_writable_folder, staged
-    from chunkopt.report import results_table, write_html, write_results
+    from chunkopt.report import results_table, sweep_setup, write_html, write_results
     from chunkopt.selection import Constraints
     from chunkopt.sweep import Sweep
 
     if top_k is not None and token_budget is not None:
         raise click.UsageError("give --top-k or --token-budget, not both")
+    if top_k is not None and budgets:
+        raise click.UsageError("--budgets are token budgets; with --top-k K the curve is every k from 1 to K, so give one or the other")
     if grid_path and (strategy_names or chunk_size or overlap):
         raise click.UsageError("give --grid or --strategy/--chunk-size/--overlap, not both")
+    # Every flag and output is checked before the corpus is read, so a mistake costs no time.
+    grid = load_grid(grid_path) if grid_path else grid_from_flags(strategy_names, chunk_size, overlap)
+    custom_grid = bool(grid_path or strategy_names or chunk_size or overlap)
+    encoding = cliutil.pick_encoding(encoding, grid_encoding(grid))
+    constraints = Constraints(max_query_ms=max_query_ms, max_chunks=max_chunks, min_recall=min_recall,
+                              max_context_tokens=max_context_tokens)
+    search = Sweep(grid if custom_grid else None, retriever=retriever, top_k=top_k, token_budget=token_budget,
+                   budgets=budgets or None, objective=objective, constraints=constraints, baseline=baseline,
+                   alpha=alpha, resamples=resamples, seed=seed, encoding=encoding, n_jobs=jobs,
+                   checkpoint_dir=None if no_checkpoint else checkpoint_dir)
     if queries_path is None and docs.is_dir() and (docs / "queries.jsonl").is_file():
         queries_path = docs / "queries.jsonl"
-    # Every flag and output is checked before the corpus is read, so a mistake costs no time.
     cliutil.check_report_suffix(report)
     check_outputs({"--out": out, "--results": results, "--report": report},
                   {"DOCS": docs, "--queries": queries_path, "--grid": grid_path})
     if not no_checkpoint:
         check_writable_folder(checkpoint_dir, "--checkpoint-dir")
-    grid = load_grid(grid_path) if grid_path else grid_from_flags(strategy_names, chunk_size, overlap)
-    encoding = cliutil.pick_encoding(encoding, grid_encoding(grid))
-    constraints = Constraints(max_query_ms=max_query_ms, max_chunks=max_chunks, min_recall=min_recall,
-                              max_context_tokens=max_context_tokens)
-    search = Sweep(grid, retriever=retriever, top_k=top_k, token_budget=token_budget, objective=objective,
-                   constraints=constraints, encoding=encoding, n_jobs=jobs,
-                   checkpoint_dir=None if no_checkpoint else checkpoint_dir)
     corpus = load_corpus(docs, exclude=(queries_path,) if queries_path else ())
     queries = _load_or_generate_queries(queries_path, corpus, seed, quiet)
     cliutil.report_corpus(corpus, quiet, verbose)
@@ -176,24 +191,29 @@ def sweep(docs: Path, queries_path: Path | None, grid_path: Path | None, strateg
         stderr.print(f"{cliutil.plural(len(search.results_), 'configuration')} scored on "
                      f"{cliutil.plural(len(queries), 'query', 'queries')} in {elapsed:.1f} s{resumed}")
         stdout = cliutil.console()
-        if not stdout.is_terminal:  # piped or captured: don't squeeze the table into 80 columns
+        if not stdout.is_terminal and "COLUMNS" not in os.environ:  # piped: don't squeeze the table into 80 columns
             stdout = cliutil.console(width=140)
-        stdout.print(results_table(search.results_, objective, top=top))
+        stdout.print(results_table(search.results_, objective, top=top, width=stdout.width))
     verdict = search.explain()
     click.echo(verdict, err=True)
-    outputs = [p for p in (out, results, report) if p]
-    if search.best_config_ is None:
-        if outputs:  # all or none: a results file without its tuned config would be a mismatched set
-            click.echo(f"no configuration meets the constraints, so nothing was written ({', '.join(map(str, outputs))})",
-                       err=True)
-        sys.exit(1)
+    # With no recommendation there is no tuned configuration; the results and the report, if asked
+    # for, are still written together, since they show why.
+    outputs = [p for p in (out, results, report) if p and (p != out or search.best_config_ is not None)]
     with staged(outputs) as temporary:  # written together: a failure leaves none of them changed
         if results:
             write_results(search.results_, temporary[results])
         if report:
-            write_html(search.results_, objective, f"chunkopt sweep of {docs}", verdict, temporary[report])
-        if out:
+            source = str(queries_path) if queries_path else f"generated from the documents (seed {seed})"
+            recommended = search.recommended_result(corpus, queries) if search.best_config_ else None
+            write_html(search, sweep_setup(search, corpus, queries, source), f"chunkopt sweep of {docs}",
+                       temporary[report], recommended=recommended, corpus=corpus, queries=queries)
+        if out and search.best_config_ is not None:
             save_config(tuned_config(search, corpus, queries), temporary[out])
+    if search.best_config_ is None:
+        kept = f" ({out} is left as it was)" if out and out.exists() else ""
+        written = f"; wrote {', '.join(map(str, outputs))}, which show why" if outputs else ""
+        click.echo(f"no tuned configuration written{kept}{written}", err=True)
+        sys.exit(1)
     if outputs and not quiet:
         stderr.print("wrote " + ", ".join(map(str, outputs)))
 

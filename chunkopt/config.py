@@ -19,7 +19,7 @@ from chunkopt.corpus import read_text_file
 from chunkopt.outputs import write_atomic
 from strategies.base import ParameterError, Strategy
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2 adds "confidence"; files of version 1 still load
 SCHEMA_PATH = Path(__file__).with_name("tuned_config.schema.json")
 FIELDS = (
     "schema_version",
@@ -33,6 +33,7 @@ FIELDS = (
     "objective",
     "constraints",
     "metrics",
+    "confidence",
     "corpus",
     "queries",
 )
@@ -47,7 +48,7 @@ def tuned_config(sweep: Any, corpus: Any, queries: Any) -> dict[str, Any]:
     from chunkopt.queries import queries_hash
 
     if sweep.best_config_ is None:
-        raise ConfigError("the sweep found no configuration that meets its constraints; there is nothing to export")
+        raise ConfigError(f"the sweep has no recommendation, so there is nothing to export: {sweep.explain()}")
     best = sweep.best_row_
     params = dict(sweep.best_config_["params"])
     return {
@@ -61,10 +62,38 @@ def tuned_config(sweep: Any, corpus: Any, queries: Any) -> dict[str, Any]:
         "budget": sweep.budget,
         "objective": sweep.objective,
         "constraints": sweep.constraints.as_dict(),
-        "metrics": {k: v for k, v in best.items() if isinstance(v, (int, float)) and not isinstance(v, bool) and k not in ("top_k", "token_budget", "rank")},
+        "metrics": {
+            k: v for k, v in best.items()
+            if isinstance(v, (int, float)) and not isinstance(v, bool)
+            and k not in ("top_k", "token_budget", "rank", "ci_low", "ci_high", "p_vs_best")
+        },
+        "confidence": confidence(sweep),
         "corpus": {"n_documents": len(corpus), "files": corpus.fingerprint()},
         "queries": {"n_queries": len(queries), "sha256": queries_hash(queries)},
     }
+
+
+def confidence(sweep: Any) -> dict[str, Any]:
+    """The evidence behind a fitted Sweep's recommendation, as the tuned JSON records it."""
+    decision, best, base = sweep.decision_, sweep.best_row_, sweep.baseline_row_
+    record = {
+        "level": 0.95,
+        "interval": [best["ci_low"], best["ci_high"]],
+        "interval_method": f"percentile bootstrap over queries ({decision.resamples} resamples, seed {decision.seed})",
+        "test": (
+            f"one-sided paired sign-flip permutation test of per-query {sweep.objective} against the top scorer, "
+            "Holm-corrected over the configurations compared"
+        ),
+        "alpha": decision.alpha,
+        "resamples": decision.resamples,
+        "seed": decision.seed,
+        "top_scorer": sweep.top_row_["label"],
+        "tied": [row["label"] for row in sweep.tied_],
+        "baseline": None,
+    }
+    if base is not None:
+        record["baseline"] = {"label": base["label"], "default": sweep.baseline_is_default, **decision.gain}
+    return record
 
 
 def save_config(config: Mapping[str, Any], path: str | Path) -> None:

@@ -9,6 +9,12 @@ hard context limit, so it is never exceeded; if even the best chunk is larger th
 the query gets nothing). Under a token budget a 1,000-token chunk and four 250-token chunks cost
 the same context, so chunk sizes compete fairly; under `top_k` larger chunks simply see more.
 
+One retrieval also gives the *budget curve*: each query is searched once, with enough candidates
+for the largest budget, and scored again at every budget of `budgets` (default 256 to 4,096
+tokens; with `top_k` K, every k from 1 to K), since the context for a smaller budget is a prefix
+of the context for a larger one. The summary holds them as flat keys, `recall@512`, `mrr@512`,
+`tokens_per_query@512` (top-k: `recall@k3`), so a team sees what a bigger context buys.
+
 Metrics are those of `chunkopt.metrics`, per query, then averaged; `<metric>_std` is the
 population standard deviation over queries (as in Chroma's report). Costs are measured: seconds
 to chunk every document and to build the index, single-query search latency (p50 and p95 over
@@ -18,10 +24,11 @@ mean number of tokens (the chunks' own `n_tokens`) returned per query.
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 
@@ -39,6 +46,10 @@ COSTS = metrics.COSTS
 # for the same context.
 DEFAULT_TOKEN_BUDGET = 1024
 LATENCY_SAMPLES = 100  # queries timed one by one for the latency percentiles
+DEFAULT_BUDGETS = (256, 512, 1024, 2048, 4096)  # tokens: the points of the budget curve
+# What the curve holds at each budget: every metric that depends on the context (precision_omega
+# depends on the chunking alone), and the context actually paid.
+CURVE_METRICS = tuple(m for m in METRICS if m != "precision_omega") + ("tokens_per_query",)
 
 
 @dataclass(frozen=True)
@@ -46,7 +57,8 @@ class Result:
     """What one configuration scored and cost.
 
     `config`: strategy, params, retriever, retriever_params, top_k, token_budget.
-    `summary`: the mean of every metric in METRICS, `<metric>_std`, and every cost in COSTS.
+    `summary`: the mean of every metric in METRICS, `<metric>_std`, every cost in COSTS, and
+    the budget curve (`<metric>@<budget>`, see `curve_key`).
     `per_query`: one row per query: query_id, chunks (returned, as (doc_id, start, end) in rank
     order), n_tokens (returned) and every metric.
     """
@@ -67,6 +79,34 @@ class Result:
             "per_query": [{**row, "chunks": [list(c) for c in row["chunks"]]} for row in self.per_query],
         }
 
+    def budget_curve(self) -> list[dict[str, Any]]:
+        """The budget curve, one dict per budget: see `budget_curve`."""
+        return budget_curve(self.summary)
+
+
+def curve_key(metric: str, point: int, top_k: bool = False) -> str:
+    """The summary key of `metric` at one budget: `recall@512` (tokens) or `recall@k5` (top-k)."""
+    return f"{metric}@k{point}" if top_k else f"{metric}@{point}"
+
+
+_CURVE_KEY = re.compile(r"^(?P<metric>\w+)@(?P<k>k?)(?P<point>\d+)$")
+
+
+def budget_curve(row: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The budget curve held in a summary or results row, smallest budget first.
+
+    Each point is `{"token_budget": 512, "recall": ..., "tokens_per_query": ..., ...}`, or
+    `{"top_k": 5, ...}` for a top-k sweep: rows a DataFrame or a plot takes as they are.
+    """
+    points: dict[tuple[str, int], dict[str, Any]] = {}
+    for key, value in row.items():
+        match = _CURVE_KEY.match(key)
+        if match:
+            unit = "top_k" if match["k"] else "token_budget"
+            point = int(match["point"])
+            points.setdefault((unit, point), {unit: point})[match["metric"]] = value
+    return [points[p] for p in sorted(points)]
+
 
 def evaluate(
     corpus: Corpus,
@@ -76,9 +116,15 @@ def evaluate(
     *,
     top_k: int | None = None,
     token_budget: int | None = None,
+    budgets: Sequence[int] | None = None,
 ) -> Result:
-    """Score one chunking configuration with one retriever (a name, or a Retriever to copy)."""
+    """Score one chunking configuration with one retriever (a name, or a Retriever to copy).
+
+    The metrics are measured at `top_k` or `token_budget`; the budget curve at `budgets` too
+    (tokens; not with `top_k`, whose curve is every k from 1 to top_k).
+    """
     top_k, token_budget = check_budget(top_k, token_budget)
+    points = curve_points(top_k, token_budget, budgets)
     queries = list(queries)
     _check_queries(queries, corpus)
     retriever = _fresh_retriever(retriever)
@@ -99,22 +145,27 @@ def evaluate(
     index_seconds = time.perf_counter() - started
 
     texts = [q.query for q in queries]
-    if top_k is not None:
-        k = top_k
-    else:  # taking stops at the first chunk that does not fit, so no more than this many are looked at
-        k = min(len(chunks), token_budget // max(1, min(c.n_tokens for c in chunks)) + 1)
+    n_tokens = np.array([c.n_tokens for c in chunks], dtype=np.int64)
+    k = _candidates_needed(n_tokens, top_k, max(points))
     indices, _ = retriever.search(texts, k)
     latencies = _latencies_ms(retriever, texts, k)
 
     encoding = chunker.params.get("encoding") or DEFAULT_ENCODING
     boundaries = _Boundaries(encoding, corpus)
     chunk_index = _ChunkIndex(doc_ids, chunks)
+    ranges = [(doc_ids[i], c.start, c.end) for i, c in enumerate(chunks)]
+    selected = top_k if top_k is not None else token_budget
     rows = []
+    curve: dict[int, list[dict[str, Any]]] = {p: [] for p in points}
     for query, ranked in zip(queries, indices):
-        taken = _take(ranked, chunks, top_k, token_budget)
-        returned = [(doc_ids[i], chunks[i].start, chunks[i].end) for i in taken]
-        n_tokens = sum(chunks[i].n_tokens for i in taken)
-        rows.append(_score(query, returned, n_tokens, chunk_index, boundaries))
+        references = [(r.doc, r.start, r.end) for r in query.references]
+        omega = metrics.precision_omega(chunk_index.overlapping(references), references)
+        scored: dict[int, dict[str, Any]] = {}  # by number of chunks taken: budgets often take the same
+        for point, count in zip(points, _taken_counts(ranked, n_tokens, top_k is not None, points)):
+            if count not in scored:
+                scored[count] = _score(ranked[:count], ranges, n_tokens, references, boundaries)
+            curve[point].append(scored[count])
+        rows.append({"query_id": query.id, **curve[selected][-1], "precision_omega": omega})
 
     summary: dict[str, float] = {}
     for name in METRICS:
@@ -130,6 +181,10 @@ def evaluate(
         index_bytes=retriever.index_bytes,
         tokens_per_query=float(np.mean([row["n_tokens"] for row in rows])),
     )
+    for point, scored_rows in curve.items():
+        for name in CURVE_METRICS:
+            column = "n_tokens" if name == "tokens_per_query" else name
+            summary[curve_key(name, point, top_k is not None)] = float(np.mean([r[column] for r in scored_rows]))
     config = {
         "strategy": chunker.name,
         "params": chunker.params,
@@ -198,17 +253,38 @@ def _latencies_ms(retriever: Retriever, texts: list[str], k: int) -> np.ndarray:
     return np.array(times)
 
 
-def _take(ranked: np.ndarray, chunks: list[Chunk], top_k: int | None, token_budget: int | None) -> list[int]:
-    """The returned chunks: the first top_k, or those in rank order while the token budget holds."""
+def curve_points(top_k: int | None, token_budget: int | None, budgets: Sequence[int] | None) -> list[int]:
+    """The budgets a result is scored at, smallest first; the selection budget is always one."""
     if top_k is not None:
-        return [int(i) for i in ranked[:top_k]]
-    taken, used = [], 0
-    for i in ranked:
-        used += chunks[i].n_tokens
-        if used > token_budget:
-            break
-        taken.append(int(i))
-    return taken
+        if budgets is not None:
+            raise ParameterError(
+                "budgets are token budgets; with top_k the curve is every k from 1 to top_k, so give one or the other"
+            )
+        return list(range(1, top_k + 1))
+    if budgets is None:
+        budgets = DEFAULT_BUDGETS
+    budgets = list(budgets)
+    for b in budgets:
+        if isinstance(b, bool) or not isinstance(b, (int, np.integer)) or b < 1:
+            raise ParameterError(f"budgets must be positive integer numbers of tokens, got {b!r}")
+    return sorted({int(b) for b in budgets} | {token_budget})
+
+
+def _candidates_needed(n_tokens: np.ndarray, top_k: int | None, largest: int) -> int:
+    """How many ranked chunks the largest budget can take: no more than the smallest chunks that fit."""
+    if top_k is not None:
+        return top_k
+    fitting = int(np.searchsorted(np.cumsum(np.sort(n_tokens)), largest, side="right"))
+    return max(1, min(len(n_tokens), fitting + 1))
+
+
+def _taken_counts(ranked: np.ndarray, n_tokens: np.ndarray, top_k: bool, points: list[int]) -> list[int]:
+    """How many of the ranked chunks each budget returns: the first k, or those in rank order while
+    the token budget holds (taking stops at the first chunk that does not fit)."""
+    if top_k:
+        return [min(p, len(ranked)) for p in points]
+    used = np.cumsum(n_tokens[ranked])
+    return [int(np.searchsorted(used, p, side="right")) for p in points]
 
 
 class _ChunkIndex:
@@ -248,19 +324,19 @@ class _Boundaries:
 
 
 def _score(
-    query: Query, returned: list[metrics.Range], n_tokens: int, chunk_index: _ChunkIndex, boundaries: _Boundaries
+    taken: np.ndarray, ranges: list[metrics.Range], n_tokens: np.ndarray, references: list[metrics.Range],
+    boundaries: _Boundaries,
 ) -> dict[str, Any]:
-    references = [(r.doc, r.start, r.end) for r in query.references]
+    """Every context-dependent metric of one query's returned chunks (`taken`, in rank order)."""
+    returned = [ranges[i] for i in taken]
     chars = metrics.span_scores(returned, references)
     tokens = metrics.token_scores(returned, references, boundaries)  # type: ignore[arg-type]
     return {
-        "query_id": query.id,
         "chunks": returned,
-        "n_tokens": n_tokens,
+        "n_tokens": int(n_tokens[taken].sum()),
         "recall": chars.recall,
         "precision": chars.precision,
         "iou": chars.iou,
-        "precision_omega": metrics.precision_omega(chunk_index.overlapping(references), references),
         "hit_rate": metrics.hit_rate(returned, references),
         "mrr": metrics.mrr(returned, references),
         "recall_tokens": tokens.recall,

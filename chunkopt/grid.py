@@ -196,3 +196,31 @@ def grid_from_flags(
             )
         grid.append(line)
     return grid
+
+
+def parse_configuration(spec: str, encoding: str | None = None) -> Configuration:
+    """One configuration written as on the command line: `"fixed chunk_size=512 overlap=64"`.
+
+    The strategy name comes first, then `name=value` pairs; a value is read as JSON where it can
+    be (`512`, `null`, `["\\n\\n"]`) and as a string otherwise (`15%`, `percentile`). Parameters
+    not given keep their defaults, and `encoding` is applied as in `expand`.
+    """
+    words = spec.split()
+    if not words or "=" in words[0]:
+        raise ParameterError(
+            f"a configuration is a strategy name and name=value parameters, like 'fixed chunk_size=512 overlap=64', got {spec!r}"
+        )
+    line: dict[str, Any] = {"strategy": words[0]}
+    for word in words[1:]:
+        name, sep, value = word.partition("=")
+        if not sep or not name:
+            raise ParameterError(f"in configuration {spec!r}: expected name=value, got {word!r}")
+        try:
+            parsed = json.loads(value)
+        except ValueError:
+            parsed = value
+        line[name] = [parsed]  # an axis of one value, so a list value (separators) stays one value
+    try:
+        return expand([line], encoding)[0]
+    except ParameterError as err:
+        raise ParameterError(f"configuration {spec!r}: {str(err).removeprefix('grid entry 1: ')}") from None

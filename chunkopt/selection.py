@@ -1,15 +1,17 @@
-"""Choosing the winner: an objective to maximise, constraints to respect, cost to break ties.
+"""Choosing the winner: an objective to maximise, constraints to respect, and how sure we are.
 
 Rows are plain dicts (one per configuration, with every metric and cost), so the rules here are
-pure functions a reader can check by hand.
+pure functions a reader can check by hand. `rank` orders by the objective; `decide` turns the
+per-query scores into a recommendation: the cheapest configuration that the query set cannot
+tell apart from the top scorer (paired tests, `chunkopt.statistics`).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
-from chunkopt import metrics
+from chunkopt import metrics, statistics
 from strategies.base import ParameterError
 
 QUALITY_METRICS = (
@@ -66,6 +68,16 @@ class Constraints:
         return broken
 
 
+def cost(row: Mapping[str, Any]) -> tuple[float, ...]:
+    """What a configuration costs, in TIE_BREAK order, for choosing the cheapest of tied ones.
+
+    Tokens per query are compared in whole tokens: a fraction of a token per query saves nothing,
+    and should not outweigh fewer chunks or a higher score.
+    """
+    tokens, chunks, latency = (row[c] for c in TIE_BREAK)
+    return (round(tokens), chunks, latency)
+
+
 def check_objective(objective: str) -> str:
     if objective not in QUALITY_METRICS:
         raise ParameterError(f"objective must be one of {', '.join(QUALITY_METRICS)}, got {objective!r}")
@@ -85,7 +97,7 @@ def rank(rows: Sequence[Mapping[str, Any]], objective: str, constraints: Constra
         row = rows[i]
         feasible = not constraints.violations(row)
         # Near-equal scores tie, and then the cheaper configuration wins.
-        return (not feasible, -quantised(row[objective]), *(row[c] for c in TIE_BREAK), i)
+        return (not feasible, -quantised(row[objective]), *cost(row), i)
 
     return sorted(range(len(rows)), key=order)
 
@@ -114,3 +126,81 @@ def pareto_front(rows: Sequence[Mapping[str, Any]], objective: str) -> list[bool
                 break
         flags.append(not dominated)
     return flags
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What a sweep recommends and how sure it is; indices refer to the rows given to `decide`.
+
+    `top` scores highest on the objective among the configurations meeting the constraints;
+    `tied` are those not significantly worse than it (`top` included); `recommended` is the
+    baseline when it is tied, else the cheapest of them (never one significantly worse than the
+    baseline). `p_vs_best[i]` is the
+    Holm-adjusted one-sided p-value that `top` beats row i. `status` is "ok", "infeasible" (no
+    configuration meets the constraints) or "zero" (even the best scores 0: nothing to recommend).
+    """
+
+    status: str
+    objective: str
+    alpha: float
+    resamples: int
+    seed: int
+    intervals: list[tuple[float, float]]
+    top: int | None = None
+    recommended: int | None = None
+    tied: tuple[int, ...] = ()
+    p_vs_best: dict[int, float] = field(default_factory=dict)
+    baseline: int | None = None
+    gain: dict[str, float] | None = None  # recommended minus baseline, see statistics.paired_gain
+
+
+def decide(
+    rows: Sequence[Mapping[str, Any]],
+    scores: Sequence[Sequence[float]],
+    objective: str,
+    constraints: Constraints,
+    *,
+    baseline: int | None = None,
+    alpha: float = statistics.DEFAULT_ALPHA,
+    resamples: int = statistics.DEFAULT_RESAMPLES,
+    seed: int = 0,
+) -> Decision:
+    """The recommendation: the baseline if it ties with the top scorer, else the cheapest tie.
+
+    `scores[i]` are row i's per-query values of the objective, every row on the same queries in
+    the same order, so configurations are compared pairwise on each query (see
+    `chunkopt.statistics`). This is the one-standard-error rule of model selection made paired:
+    among the configurations the query set cannot tell apart from the best, take the one that
+    costs least (tokens per query, then chunks, then latency); and when what the team runs today
+    is among them, keep it. A configuration significantly worse than the baseline is never
+    recommended.
+    """
+    check_objective(objective)
+    alpha = statistics.check_alpha(alpha)
+    resamples = statistics.check_resamples(resamples)
+    intervals = statistics.intervals(scores, resamples, seed)
+    common = dict(objective=objective, alpha=alpha, resamples=resamples, seed=seed, intervals=intervals, baseline=baseline)
+    feasible = [i for i in rank(rows, objective, constraints) if not constraints.violations(rows[i])]
+    if not feasible:
+        return Decision(status="infeasible", **common)
+    top = feasible[0]
+    if rows[top][objective] <= 0:
+        return Decision(status="zero", top=top, **common)
+    others = feasible[1:]
+    raw = statistics.sign_flip_tests(scores[top], [scores[i] for i in others], resamples, seed) if others else []
+    p_vs_best = dict(zip(others, statistics.holm(raw)))
+    tied = (top, *(i for i in others if p_vs_best[i] >= alpha))
+    if baseline in tied:
+        # The burden of proof is on a change: switching means re-chunking and re-indexing, so a
+        # baseline the queries cannot tell apart from the best is kept, whatever else ties.
+        recommended = baseline
+    else:
+        candidates = list(tied)
+        if baseline is not None:  # never recommend what the baseline beats (it may break a constraint)
+            below = statistics.sign_flip_tests(scores[baseline], [scores[i] for i in tied], resamples, seed)
+            candidates = [i for i, p in zip(tied, below) if i == top or p >= alpha]
+        recommended = min(candidates, key=lambda i: (*cost(rows[i]), -rows[i][objective], i))
+    gain = None
+    if baseline is not None:
+        gain = statistics.paired_gain(scores[recommended], scores[baseline], resamples, seed)
+    return Decision(status="ok", top=top, recommended=recommended, tied=tied, p_vs_best=p_vs_best, gain=gain, **common)

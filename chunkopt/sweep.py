@@ -1,9 +1,14 @@
 """Many configurations → ranked results and the best chunker, in the manner of GridSearchCV.
 
-    sweep = Sweep(grid, retriever="bm25", token_budget=1000).fit(corpus, queries)
-    sweep.results_        # one plain dict per configuration, every metric and cost
-    sweep.best_config_    # {"strategy": ..., "params": {...}}
+    sweep = Sweep(grid, retriever="bm25", token_budget=1024).fit(corpus, queries)
+    sweep.results_        # one plain dict per configuration: every metric, cost and budget-curve point
+    sweep.best_config_    # the recommendation: {"strategy": ..., "params": {...}}
     sweep.best_chunker_   # a ready chunker
+    sweep.explain()       # the verdict, with its confidence and the gain over the baseline
+
+The recommendation is the cheapest configuration that is not significantly worse than the top
+scorer on the same queries (`chunkopt.selection.decide`); the objective is recall at the token
+budget by default: did the model get to see the answer.
 
 Work shared between configurations is done once per process: each document's tokens, sentence
 splits and sentence embeddings are cached by the strategies, so a 48-configuration sweep costs
@@ -16,27 +21,32 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 import os
 import warnings
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
+import numpy as np
 from joblib import Parallel, delayed
 from joblib.parallel import LokyBackend, get_active_backend
 
 import chunkopt
+import strategies
+from chunkopt import statistics
 from chunkopt.claims import Claims
 from chunkopt.corpus import Corpus
-from chunkopt.evaluation import check_budget, evaluate
-from chunkopt.grid import Configuration, default_grid, expand
+from chunkopt.evaluation import METRICS, budget_curve, check_budget, curve_points, evaluate
+from chunkopt.grid import Configuration, default_grid, expand, parse_configuration
 from chunkopt.queries import Query, queries_hash
-from chunkopt.selection import Constraints, check_objective, pareto_front, quantised, rank
+from chunkopt.selection import Constraints, Decision, check_objective, decide, pareto_front, rank
 from chunkopt.workers import watch_parent
 from strategies.base import ParameterError, Strategy
 from strategies.tokens import DEFAULT_ENCODING
 
 ProgressCallback = Callable[[Mapping[str, Any], int, int], None]
+# The default grid's baseline: what "512 tokens" advice gives, so the verdict says what tuning buys.
+DEFAULT_BASELINE = "fixed chunk_size=512 overlap=0"
+JOURNAL_FORMAT = 2  # rows carry per-query scores and the budget curve
 
 
 class Sweep:
@@ -49,8 +59,13 @@ class Sweep:
         retriever: str = "tfidf",
         top_k: int | None = None,
         token_budget: int | None = None,
-        objective: str = "iou",
+        budgets: Sequence[int] | None = None,
+        objective: str = "recall",
         constraints: Constraints | None = None,
+        baseline: str | None = None,
+        alpha: float = statistics.DEFAULT_ALPHA,
+        resamples: int = statistics.DEFAULT_RESAMPLES,
+        seed: int = 0,
         encoding: str = DEFAULT_ENCODING,
         n_jobs: int = 1,
         checkpoint_dir: str | Path | None = None,
@@ -62,12 +77,25 @@ class Sweep:
         self.retriever = retriever
         self.top_k = top_k
         self.token_budget = token_budget
+        self.budgets = curve_points(top_k, token_budget, budgets)
         self.objective = check_objective(objective)
         self.constraints = constraints or Constraints()
+        self.alpha = statistics.check_alpha(alpha)
+        self.resamples = statistics.check_resamples(resamples)
+        self.seed = seed
         self.encoding = encoding
         self.n_jobs = n_jobs
         self.checkpoint_dir = Path(checkpoint_dir) if checkpoint_dir is not None else None
         self.configurations = expand(self.grid, encoding)  # validates the whole grid before any work
+        # The baseline is what the verdict measures the gain against: the user's, or for the
+        # default grid the common "512 tokens" default; a custom grid without one has none.
+        self.baseline_is_default = baseline is None and grid is None and "fixed" in strategies.available()
+        if self.baseline_is_default:
+            baseline = DEFAULT_BASELINE
+        self.baseline = baseline
+        self.baseline_config = parse_configuration(baseline, encoding) if baseline is not None else None
+        if self.baseline_config is not None and self.baseline_config.key not in {c.key for c in self.configurations}:
+            self.configurations.append(self.baseline_config)
         oversized = [c.label() for c in self.configurations if token_budget is not None and c.size > token_budget]
         if oversized:
             warnings.warn(
@@ -88,7 +116,9 @@ class Sweep:
             "queries": queries_hash(queries),
             "retriever": self.retriever,
             **self.budget,
+            "budgets": self.budgets,
             "chunkopt": chunkopt.__version__,
+            "journal_format": JOURNAL_FORMAT,
         }
         return hashlib.sha256(json.dumps(context, sort_keys=True).encode()).hexdigest()
 
@@ -132,19 +162,24 @@ class Sweep:
                     record(self._evaluate_one(by_key[key], corpus, queries))
         finally:
             claims.release_all()
-        rows = [finished[c.key] for c in self.configurations]
+        rows = [dict(finished[c.key]) for c in self.configurations]
         self.n_queries_ = len(queries)
+        self.per_query_ = {row["label"]: {m: np.asarray(v) for m, v in row.pop("per_query").items()} for row in rows}
         self._select(rows)
         self.checkpoint_ = journal
         return self
 
+    def _settings(self) -> dict[str, Any]:
+        """What `evaluate` is given for every configuration."""
+        return {"retriever": self.retriever, **self.budget, "budgets": None if self.top_k else self.budgets}
+
     def _evaluate_one(self, config: Configuration, corpus: Corpus, queries: Sequence[Query]) -> dict:
-        return _evaluate_one(config, corpus, queries, {"retriever": self.retriever, **self.budget})
+        return _evaluate_one(config, corpus, queries, self._settings())
 
     def _evaluate_all(
         self, todo: Iterable[Configuration], corpus: Corpus, queries: Sequence[Query], count: int
     ) -> Iterator[dict]:
-        settings = {"retriever": self.retriever, **self.budget}
+        settings = self._settings()
         if self.n_jobs == 1 or count <= 1:
             return (_evaluate_one(c, corpus, queries, settings) for c in todo)
         # Unordered, so each result is journaled the moment it exists; workers exit if we are killed
@@ -156,54 +191,67 @@ class Sweep:
         return parallel(delayed(_evaluate_in_worker)(parent, c, corpus, queries, settings) for c in todo)
 
     def _select(self, rows: list[dict]) -> None:
+        baseline = None
+        if self.baseline_config is not None:
+            baseline = next(i for i, c in enumerate(self.configurations) if c.key == self.baseline_config.key)
+        scores = [self.per_query_[row["label"]][self.objective] for row in rows]
+        self.decision_: Decision = decide(
+            rows, scores, self.objective, self.constraints,
+            baseline=baseline, alpha=self.alpha, resamples=self.resamples, seed=self.seed,
+        )
+        decision = self.decision_
         order = rank(rows, self.objective, self.constraints)
         pareto = pareto_front(rows, self.objective)
         self.results_ = []
         for position, i in enumerate(order, start=1):
             violations = self.constraints.violations(rows[i])
-            self.results_.append(
-                {**rows[i], "rank": position, "feasible": not violations, "violations": violations, "pareto": pareto[i]}
-            )
-        best = self.results_[0]
-        if not best["feasible"]:
+            low, high = decision.intervals[i]
+            self.results_.append({
+                **rows[i], "rank": position, "feasible": not violations, "violations": violations, "pareto": pareto[i],
+                "ci_low": low, "ci_high": high, "p_vs_best": decision.p_vs_best.get(i),
+                "tied_with_best": i in decision.tied, "recommended": i == decision.recommended,
+                "baseline": i == baseline,
+            })
+        by_label = {row["label"]: row for row in self.results_}
+        self.top_row_ = by_label[rows[decision.top]["label"]] if decision.top is not None else None
+        self.baseline_row_ = by_label[rows[baseline]["label"]] if baseline is not None else None
+        if decision.recommended is None:
             self.best_config_ = None
-            self.best_chunker_ = None
+            self.best_chunker_: Strategy | None = None
             self.best_score_ = None
+            self.best_row_ = None
             return
+        best = by_label[rows[decision.recommended]["label"]]
         self.best_config_ = {"strategy": best["strategy"], "params": best["params"]}
-        self.best_chunker_: Strategy | None = Configuration(best["strategy"], best["params"]).build()
+        self.best_chunker_ = Configuration(best["strategy"], best["params"]).build()
         self.best_score_ = best[self.objective]
         self.best_row_ = best
 
-    def explain(self) -> str:
-        """One line naming the winner and why it won."""
+    def recommended_result(self, corpus: Corpus, queries: Sequence[Query]) -> Any:
+        """The recommendation evaluated again with its per-query detail (what each query got back),
+        for the report's missed queries; the same corpus and queries as `fit`, so the same scores."""
         if self.best_config_ is None:
-            closest = self.results_[0]
-            return (
-                "no configuration satisfies the constraints "
-                f"({', '.join(f'{k}={v:g}' for k, v in self.constraints.as_dict().items())}); "
-                f"closest: {closest['label']} ({'; '.join(closest['violations'])})"
-            )
-        best = self.best_row_
-        why = f"highest {self.objective} ({best[self.objective]:.4f})"
-        ties = [
-            r for r in self.results_[1:]
-            if r["feasible"] and quantised(r[self.objective]) == quantised(best[self.objective])
-        ]
-        if ties:
-            why += f", tied with {len(ties)} other(s) and cheaper ({best['tokens_per_query']:.0f} tokens per query, {best['n_chunks']} chunks)"
-        if self.constraints.as_dict():
-            excluded = sum(not r["feasible"] for r in self.results_)
-            why += f" among {len(self.results_) - excluded} configurations meeting the constraints"
-        # How sure: configurations closer to the winner than its standard error are not measurably worse.
-        error = best.get(f"{self.objective}_std", 0.0) / math.sqrt(max(self.n_queries_, 1))
-        close = sum(1 for r in self.results_[1:] if r["feasible"] and best[self.objective] - r[self.objective] <= error)
-        if close:
-            why += (
-                f"; {close} other configuration(s) score within one standard error (±{error:.4f}) of it, "
-                "a difference this query set cannot resolve"
-            )
-        return f"best: {best['label']}: {why}"
+            raise ValueError("this sweep has no recommendation: " + self.explain())
+        config = Configuration(self.best_config_["strategy"], self.best_config_["params"])
+        return evaluate(corpus, queries, config.build(), retriever=self.retriever, **self.budget)
+
+    def budget_curve(self, label: str) -> list[dict[str, Any]]:
+        """One configuration's budget curve (by its label): a dict per budget, smallest first."""
+        for row in self.results_:
+            if row["label"] == label:
+                return budget_curve(row)
+        raise KeyError(f"no configuration labelled {label!r} in this sweep; labels are those of results_")
+
+    @property
+    def tied_(self) -> list[dict[str, Any]]:
+        """The results rows not significantly worse than the top scorer, best first."""
+        return [row for row in self.results_ if row["tied_with_best"]]
+
+    def explain(self) -> str:
+        """The verdict: what to use, how sure, and what it gains over the baseline (see chunkopt.verdict)."""
+        from chunkopt.verdict import explain
+
+        return explain(self)
 
 
 def _claimed(todo: list[Configuration], claims: Claims, journal: Path | None) -> Iterator[Configuration]:
@@ -225,7 +273,9 @@ def _evaluate_in_worker(parent: int, config: Configuration, corpus: Corpus, quer
 
 def _evaluate_one(config: Configuration, corpus: Corpus, queries: Sequence[Query], settings: dict) -> dict:
     result = evaluate(corpus, queries, config.build(), **settings)
-    return {"config_key": config.key, "label": config.label(), **result.to_row()}
+    # Per-query scores, for the paired tests; six decimals keep the journal small and lose nothing a test can see.
+    per_query = {m: [round(float(row[m]), 6) for row in result.per_query] for m in METRICS}
+    return {"config_key": config.key, "label": config.label(), **result.to_row(), "per_query": per_query}
 
 
 def _read_journal(path: Path | None) -> dict[str, dict]:

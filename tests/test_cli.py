@@ -46,7 +46,7 @@ def sweep(*extra):
 def test_sweep_writes_tuned_config_results_and_report(workspace):
     result = sweep("--out", "tuned.json", "--results", "results.jsonl", "--report", "report.html")
     assert result.exit_code == 0, result.output
-    assert "best: " in result.output
+    assert "recommended: " in result.output
     config = read_config(workspace / "tuned.json")
     assert config["strategy"] in ("fixed", "recursive")
     assert set(config["corpus"]["files"]) == set(DOCS)
@@ -59,7 +59,66 @@ def test_sweep_writes_tuned_config_results_and_report(workspace):
 def test_results_as_csv(workspace):
     assert sweep("--results", "results.csv").exit_code == 0
     header = (workspace / "results.csv").read_text().splitlines()[0]
-    assert header.startswith("rank,strategy,params,iou,recall")
+    assert header.startswith("rank,label,strategy,params,")
+    assert {"recall", "recall@1024", "ci_low", "ci_high", "p_vs_best", "tied_with_best"} <= set(header.split(","))
+
+
+def test_recall_is_the_default_objective(workspace):
+    result = sweep()
+    assert result.exit_code == 0, result.output
+    assert "of the answer text in a 1,024-token context (95% CI" in result.output
+
+
+def test_baseline_is_added_and_compared(workspace):
+    result = sweep("--baseline", "fixed chunk_size=32", "--results", "results.jsonl")
+    assert result.exit_code == 0, result.output
+    rows = [json.loads(line) for line in (workspace / "results.jsonl").read_text().splitlines()]
+    assert [r["label"] for r in rows if r["baseline"]] == ["fixed chunk_size=32"]
+    assert "your baseline fixed chunk_size=32" in result.output or "this is your baseline" in result.output
+
+
+def test_tuned_config_records_the_confidence(workspace):
+    assert sweep("--out", "tuned.json").exit_code == 0
+    confidence = read_config(workspace / "tuned.json")["confidence"]
+    assert confidence["alpha"] == 0.05 and len(confidence["interval"]) == 2
+    assert "sign-flip" in confidence["test"] and confidence["top_scorer"] in confidence["tied"]
+
+
+@pytest.mark.parametrize(("flag", "value", "message"), [
+    ("--alpha", "0", "alpha must be a significance level strictly between 0 and 1"),
+    ("--alpha", "1.5", "alpha must be a significance level strictly between 0 and 1"),
+    ("--resamples", "-1", "resamples must be an integer of at least 100"),
+    ("--baseline", "fixed size=3", "configuration 'fixed size=3': fixed has no parameter 'size'"),
+])
+def test_bad_statistics_flags_are_usage_errors(workspace, flag, value, message):
+    result = sweep(flag, value)
+    assert result.exit_code == 2
+    assert message in result.output
+    assert "Traceback" not in result.output
+
+
+def test_budgets_with_top_k_is_a_usage_error(workspace):
+    result = sweep("--top-k", "3", "--budgets", "256")
+    assert result.exit_code == 2
+    assert "with --top-k K the curve is every k from 1 to K" in result.output
+
+
+def test_every_configuration_scoring_zero_exits_1_without_a_tuned_config(workspace):
+    result = sweep("--token-budget", "1", "--budgets", "1", "--out", "tuned.json", "--report", "report.html")
+    assert result.exit_code == 1
+    assert "no recommendation: every configuration scores 0 on recall" in result.output
+    assert not (workspace / "tuned.json").exists()
+    assert "no recommendation: every configuration scores 0" in (workspace / "report.html").read_text()
+
+
+def test_the_table_fits_80_columns(workspace):
+    result = CliRunner().invoke(main, ["sweep", "docs", "--queries", "queries.jsonl", "--strategy", "fixed",
+                                       "--strategy", "semantic", "--chunk-size", "16,64"], env={"COLUMNS": "80"})
+    assert result.exit_code == 0, result.output
+    table = result.stdout.splitlines()
+    assert table and all(len(line) <= 80 for line in table)
+    assert "…" not in result.stdout
+    assert "95% CI" in result.stdout and "tokens/q" in result.stdout and "chunks" in result.stdout
 
 
 def test_tuned_config_chunks_like_the_winner(workspace):

@@ -54,13 +54,13 @@ def test_output_over_a_document_of_the_folder_is_refused(workspace):
     assert (workspace / "docs/notes/tax.txt").read_text() == DOCS["notes/tax.txt"]
 
 
-def test_no_configuration_meeting_the_constraints_writes_none_of_the_outputs_and_says_so(workspace):
+def test_no_recommendation_writes_no_tuned_config_keeps_the_old_one_and_says_which_files_show_why(workspace):
     (workspace / "tuned.json").write_text("the user's old file")
     result = sweep("--max-chunks", "1", "--out", "tuned.json", "--results", "r.jsonl", "--report", "r.html")
     assert result.exit_code == 1
-    assert "no configuration meets the constraints, so nothing was written (tuned.json, r.jsonl, r.html)" in result.output
+    assert "no tuned configuration written (tuned.json is left as it was); wrote r.jsonl, r.html, which show why" in result.output
     assert (workspace / "tuned.json").read_text() == "the user's old file"
-    assert not (workspace / "r.jsonl").exists() and not (workspace / "r.html").exists()
+    assert "no configuration satisfies the constraints" in (workspace / "r.html").read_text()
 
 
 def test_outputs_leave_no_temporary_files_beside_them(workspace):

@@ -7,7 +7,7 @@ import pytest
 
 import strategies
 from chunkopt.corpus import Corpus, Document
-from chunkopt.evaluation import COSTS, METRICS, evaluate
+from chunkopt.evaluation import COSTS, CURVE_METRICS, DEFAULT_BUDGETS, METRICS, budget_curve, curve_key, evaluate
 from chunkopt.queries import Query, Reference
 from chunkopt.retrieval import Retriever, get_retriever
 from strategies.base import Param, ParameterError, Span, Strategy
@@ -130,7 +130,8 @@ def test_a_budget_smaller_than_the_best_chunk_returns_nothing():
 
 def test_summary_holds_every_metric_its_deviation_and_every_cost():
     result = evaluate(CORPUS, QUERIES, ParagraphChunker(), "tfidf")
-    assert set(result.summary) == set(METRICS) | {f"{m}_std" for m in METRICS} | set(COSTS)
+    curve = {curve_key(m, b) for m in CURVE_METRICS for b in DEFAULT_BUDGETS}
+    assert set(result.summary) == set(METRICS) | {f"{m}_std" for m in METRICS} | set(COSTS) | curve
     assert result.summary["n_chunks"] == 5
     texts = [c.text for doc in CORPUS for c in ParagraphChunker().chunk(doc.text)]
     assert result.summary["index_bytes"] == get_retriever("tfidf").fit(texts).index_bytes
@@ -213,3 +214,46 @@ def test_fixed_chunker_end_to_end():
     assert result.summary["n_chunks"] >= 5
     assert result.summary["hit_rate"] == 1.0
     assert all(row["n_tokens"] <= 16 for row in result.per_query)
+
+
+def test_budget_curve_scores_every_budget_from_one_retrieval():
+    # chunk tokens: a.md 11, 9, 8, b.md 8, 7. Ranked 1, 0, 2, 3, 4: budgets 10 / 20 / 40 take
+    # chunk 1; chunks 1 and 0; four; budget 50 all five.
+    ranked = FixedOrder(order="1,0,2,3,4")
+    result = evaluate(CORPUS, QUERIES[:1], ParagraphChunker(), ranked, token_budget=20, budgets=[10, 40, 50])
+    assert result.summary["tokens_per_query@10"] == 9
+    assert result.summary["tokens_per_query@20"] == 20
+    assert result.summary["tokens_per_query@40"] == 36  # the fifth chunk (7) would make 43
+    assert result.summary["tokens_per_query@50"] == 43
+    # The selection budget's metrics are those of the plain keys.
+    assert result.summary["recall"] == result.summary["recall@20"]
+    assert result.summary["mrr@10"] == 1.0  # KNEAD is chunk 1, ranked first
+
+
+def test_selection_budget_is_always_on_the_curve():
+    result = evaluate(CORPUS, QUERIES, ParagraphChunker(), "bm25", token_budget=30, budgets=[10])
+    assert [p["token_budget"] for p in result.budget_curve()] == [10, 30]
+
+
+def test_top_k_curve_is_every_k_up_to_top_k():
+    ranked = FixedOrder(order="0,2,1,3,4")  # KNEAD (chunk 1) third
+    result = evaluate(CORPUS, QUERIES[:1], ParagraphChunker(), ranked, top_k=3)
+    curve = result.budget_curve()
+    assert [p["top_k"] for p in curve] == [1, 2, 3]
+    assert [p["hit_rate"] for p in curve] == [0.0, 0.0, 1.0]
+    assert result.summary["recall@k3"] == result.summary["recall"]
+
+
+def test_budgets_with_top_k_is_an_error():
+    with pytest.raises(ParameterError, match="with top_k the curve is every k from 1 to top_k"):
+        evaluate(CORPUS, QUERIES, ParagraphChunker(), top_k=3, budgets=[512])
+
+
+def test_non_positive_curve_budget_is_an_error():
+    with pytest.raises(ParameterError, match="budgets must be positive integer numbers of tokens, got 0"):
+        evaluate(CORPUS, QUERIES, ParagraphChunker(), budgets=[0, 512])
+
+
+def test_budget_curve_reads_a_results_row():
+    row = {"strategy": "fixed", "recall@512": 0.5, "tokens_per_query@512": 480.0, "recall@256": 0.3, "recall": 0.5}
+    assert budget_curve(row) == [{"token_budget": 256, "recall": 0.3}, {"token_budget": 512, "recall": 0.5, "tokens_per_query": 480.0}]

@@ -2,7 +2,8 @@
 
 import pytest
 
-from chunkopt.selection import Constraints, pareto_front, rank
+from chunkopt.selection import Constraints, decide, pareto_front, rank
+from chunkopt.statistics import holm, sign_flip_test
 from strategies.base import ParameterError
 
 
@@ -81,3 +82,47 @@ def test_pareto_front_keeps_only_undominated_configurations():
 
 def test_identical_configurations_are_both_on_the_front():
     assert pareto_front([row("a", 0.3), row("b", 0.3)], "iou") == [True, True]
+
+
+def test_decide_recommends_the_cheapest_configuration_tied_with_the_top_scorer():
+    rows = [row("top", 0.6, tokens=900), row("close", 0.5, tokens=500), row("far", 0.1, tokens=100)]
+    scores = [[1, 1, 1, 0, 1, 0] * 2, [1, 1, 0, 0, 1, 0] * 2, [0, 0, 0, 0, 1, 0] * 2]
+    decision = decide(rows, scores, "iou", Constraints())
+    assert decision.status == "ok" and decision.top == 0
+    assert decision.tied == (0, 1) and decision.recommended == 1
+
+
+def test_decide_holm_corrects_the_p_values_against_the_top_scorer():
+    rows = [row("top", 0.9), row("b", 0.5), row("c", 0.4)]
+    scores = [[1.0] * 12, [1.0] * 6 + [0.0] * 6, [1.0] * 4 + [0.0] * 8]
+    decision = decide(rows, scores, "iou", Constraints())
+    raw = [sign_flip_test(scores[0], scores[i]) for i in (1, 2)]
+    assert [decision.p_vs_best[1], decision.p_vs_best[2]] == pytest.approx(holm(raw))
+
+
+def test_decide_without_a_feasible_configuration_recommends_nothing():
+    decision = decide([row("a", 0.5)], [[0.5, 0.5]], "iou", Constraints(max_chunks=1))
+    assert decision.status == "infeasible" and decision.recommended is None
+
+
+def test_decide_with_a_best_score_of_zero_recommends_nothing():
+    decision = decide([row("a", 0.0), row("b", 0.0)], [[0.0, 0.0], [0.0, 0.0]], "iou", Constraints())
+    assert decision.status == "zero" and decision.recommended is None
+
+
+def test_a_fraction_of_a_token_does_not_outweigh_fewer_chunks():
+    rows = [row("fewer-tokens", 0.5, tokens=928.0, chunks=60), row("fewer-chunks", 0.5, tokens=928.3, chunks=46)]
+    same = [1, 0, 1, 0, 1, 0]
+    assert decide(rows, [same, same], "iou", Constraints()).recommended == 1
+
+
+def test_decide_never_recommends_a_configuration_significantly_worse_than_the_baseline():
+    # The baseline breaks the chunk limit, so it is neither tested nor recommended; "cheap" ties
+    # with the top scorer (p 7/64 >= 0.1) but is below the baseline on all 7 queries where they differ (p 1/128).
+    rows = [row("top", 0.75, tokens=900), row("cheap", 0.42, tokens=100), row("base", 1.0, tokens=500, chunks=999)]
+    top = [1.0] * 9 + [0.0] * 3
+    cheap = [1.0] * 4 + [0.0] * 5 + [1.0] + [0.0] * 2
+    base = [1.0] * 12
+    decision = decide(rows, [top, cheap, base], "iou", Constraints(max_chunks=500), baseline=2, alpha=0.1)
+    assert decision.tied == (0, 1)
+    assert decision.recommended == 0

@@ -63,11 +63,81 @@ def test_results_are_ranked_by_the_objective(corpus, queries):
     assert [r["rank"] for r in sweep.results_] == [1, 2, 3, 4, 5]
 
 
-def test_best_chunker_is_the_top_row_rebuilt(corpus, queries):
+def test_best_chunker_is_the_recommended_row_rebuilt(corpus, queries):
     sweep = Sweep(GRID, top_k=2).fit(corpus, queries)
-    top = sweep.results_[0]
-    assert sweep.best_config_ == {"strategy": top["strategy"], "params": top["params"]}
-    assert sweep.best_chunker_ == strategies.get(top["strategy"], **top["params"])
+    [best] = [r for r in sweep.results_ if r["recommended"]]
+    assert sweep.best_config_ == {"strategy": best["strategy"], "params": best["params"]}
+    assert sweep.best_chunker_ == strategies.get(best["strategy"], **best["params"])
+
+
+def test_recall_is_the_default_objective():
+    assert Sweep(GRID).objective == "recall"
+
+
+def test_every_budget_of_the_curve_is_in_every_row(corpus, queries):
+    sweep = Sweep(GRID, token_budget=300, budgets=[64, 128]).fit(corpus, queries)
+    for row in sweep.results_:
+        for budget in (64, 128, 300):
+            assert {f"recall@{budget}", f"iou@{budget}", f"mrr@{budget}", f"tokens_per_query@{budget}"} <= set(row)
+    curve = sweep.budget_curve(sweep.results_[0]["label"])
+    assert [p["token_budget"] for p in curve] == [64, 128, 300]
+
+
+def test_default_budgets_run_from_256_to_4096_tokens(corpus, queries):
+    sweep = Sweep(GRID).fit(corpus, queries)
+    assert [p["token_budget"] for p in sweep.budget_curve(sweep.results_[0]["label"])] == [256, 512, 1024, 2048, 4096]
+
+
+def test_rows_carry_the_interval_the_test_and_the_tied_flag(corpus, queries):
+    sweep = Sweep(GRID).fit(corpus, queries)
+    for row in sweep.results_:
+        assert row["ci_low"] <= row["recall"] <= row["ci_high"]
+        assert isinstance(row["tied_with_best"], bool)
+    top = sweep.top_row_
+    assert top["p_vs_best"] is None and top["tied_with_best"]
+    assert all(0 < r["p_vs_best"] <= 1 for r in sweep.results_ if r is not top)
+
+
+def test_the_recommendation_is_tied_with_the_top_scorer(corpus, queries):
+    sweep = Sweep(GRID).fit(corpus, queries)
+    assert sweep.best_row_["tied_with_best"]
+    assert sweep.best_row_ in sweep.tied_
+
+
+def test_a_baseline_missing_from_the_grid_is_added(corpus, queries):
+    sweep = Sweep(GRID, baseline="fixed chunk_size=32").fit(corpus, queries)
+    assert len(sweep.results_) == 6
+    [base] = [r for r in sweep.results_ if r["baseline"]]
+    assert base["label"] == "fixed chunk_size=32"
+
+
+def test_the_default_grid_has_fixed_512_as_its_baseline_and_a_custom_grid_none():
+    assert Sweep().baseline_config.label() == "fixed chunk_size=512"
+    assert Sweep().baseline_is_default
+    assert Sweep(GRID).baseline_config is None
+
+
+def test_a_bad_baseline_is_refused_before_any_work():
+    with pytest.raises(ParameterError, match="configuration 'fixed chunk_size=0': fixed: chunk_size must be an integer >= 1"):
+        Sweep(GRID, baseline="fixed chunk_size=0")
+
+
+@pytest.mark.parametrize(("settings", "message"), [
+    ({"alpha": 0}, "alpha must be a significance level strictly between 0 and 1"),
+    ({"alpha": 1.5}, "alpha must be a significance level strictly between 0 and 1"),
+    ({"resamples": -1}, "resamples must be an integer of at least 100"),
+])
+def test_bad_statistics_settings_are_refused(settings, message):
+    with pytest.raises(ParameterError, match=message):
+        Sweep(GRID, **settings)
+
+
+def test_every_configuration_scoring_zero_leaves_no_winner(corpus, queries):
+    with pytest.warns(UserWarning, match="larger than the 1-token budget"):
+        sweep = Sweep(GRID, token_budget=1, budgets=[1]).fit(corpus, queries)
+    assert sweep.best_config_ is None
+    assert sweep.decision_.status == "zero"
+    assert sweep.explain().startswith("no recommendation: every configuration scores 0 on recall in a 1-token context")
 
 
 def test_constraint_excludes_configurations_from_winning(corpus, queries):
@@ -177,41 +247,94 @@ def test_the_grid_is_validated_before_any_work():
         Sweep([{"strategy": "fixed", "chunk_size": -5}])
 
 
-def test_explanation_names_the_winner_and_the_objective(corpus, queries):
-    sweep = Sweep(GRID, top_k=2).fit(corpus, queries)
-    assert sweep.explain().startswith(f"best: {sweep.results_[0]['label']}: highest iou (")
+def test_explanation_names_the_recommendation_and_its_interval(corpus, queries):
+    sweep = Sweep(GRID).fit(corpus, queries)
+    best = sweep.best_row_
+    assert sweep.explain().startswith(
+        f"recommended: {best['label']}: finds {best['recall']:.1%} of the answer text in a 1,024-token context (95% CI "
+    )
 
 
-def fake_evaluate(iou_by_size, iou_std):
-    """An evaluate() that scores each chunk size as given, every other metric equal."""
-    from chunkopt.evaluation import Result
+def fake_evaluate(recall_by_size, tokens_by_size=None):
+    """An evaluate() that scores each chunk size with the given per-query recalls, every other metric 0."""
+    from chunkopt.evaluation import METRICS, Result
 
     def evaluate(corpus, queries, chunker, **settings):
-        summary = {"iou": iou_by_size[chunker.params["chunk_size"]], "iou_std": iou_std, "recall": 0.5,
-                   "tokens_per_query": 100.0, "n_chunks": 10, "query_ms_p50": 1.0, "query_ms_p95": 1.0}
-        return Result({"strategy": chunker.name, "params": chunker.params}, summary, [])
+        size = chunker.params["chunk_size"]
+        per_query = [{m: 0.0 for m in METRICS} | {"recall": r} for r in recall_by_size[size]]
+        summary = {m: 0.0 for m in METRICS} | {
+            "recall": sum(recall_by_size[size]) / len(recall_by_size[size]),
+            "tokens_per_query": (tokens_by_size or {}).get(size, 100.0), "n_chunks": 10,
+            "query_ms_p50": 1.0, "query_ms_p95": 1.0,
+        }
+        return Result({"strategy": chunker.name, "params": chunker.params}, summary, per_query)
 
     return evaluate
 
 
-def test_explanation_says_when_runners_up_are_within_the_standard_error(corpus, queries, monkeypatch):
+def sweep_with(monkeypatch, corpus, scores, tokens=None, **settings):
     import chunkopt.sweep as sweep_module
 
-    # 4 queries, std 0.2: standard error 0.1, so 0.45 is within it of 0.5 and 0.3 is not.
-    monkeypatch.setattr(sweep_module, "evaluate", fake_evaluate({16: 0.5, 64: 0.45, 256: 0.3}, iou_std=0.2))
-    sweep = Sweep([{"strategy": "fixed", "chunk_size": [16, 64, 256]}]).fit(corpus, queries)
-    assert sweep.explain() == (
-        "best: fixed chunk_size=16: highest iou (0.5000); 1 other configuration(s) score within one "
-        "standard error (±0.1000) of it, a difference this query set cannot resolve"
+    monkeypatch.setattr(sweep_module, "evaluate", fake_evaluate(scores, tokens))
+    grid = [{"strategy": "fixed", "chunk_size": sorted(scores)}]
+    n = len(next(iter(scores.values())))
+    queries = [Query(f"q{i}", "anything", (Reference("bread.md", 0, 5),)) for i in range(n)]
+    return Sweep(grid, **settings).fit(corpus, queries)
+
+
+def test_identical_configurations_tie_and_the_cheaper_is_recommended(corpus, monkeypatch):
+    same = [0.9, 0.5, 1.0, 0.0, 0.7, 0.3]
+    sweep = sweep_with(monkeypatch, corpus, {16: same, 64: same}, tokens={16: 900.0, 64: 400.0})
+    assert [r["label"] for r in sweep.tied_] == ["fixed chunk_size=64", "fixed chunk_size=16"]
+    assert sweep.best_row_["label"] == "fixed chunk_size=64"
+
+
+def test_a_configuration_better_on_every_query_is_significant(corpus, monkeypatch):
+    better = [0.9, 0.8, 0.7, 1.0, 0.6, 0.9, 0.8, 0.7, 1.0, 0.6]
+    worse = [x - 0.2 for x in better]
+    sweep = sweep_with(monkeypatch, corpus, {16: better, 64: worse}, tokens={16: 900.0, 64: 400.0})
+    assert [r["label"] for r in sweep.tied_] == ["fixed chunk_size=16"]
+    assert sweep.best_row_["label"] == "fixed chunk_size=16"
+    assert sweep.results_[1]["p_vs_best"] == pytest.approx(1 / 1024)
+
+
+def test_the_top_scorer_is_named_when_a_cheaper_tied_one_is_recommended(corpus, monkeypatch):
+    top = [1.0, 0.0, 1.0, 1.0, 0.0, 1.0]
+    close = [1.0, 0.0, 1.0, 0.0, 0.0, 1.0]
+    sweep = sweep_with(monkeypatch, corpus, {16: top, 64: close}, tokens={16: 900.0, 64: 400.0})
+    verdict = sweep.explain().splitlines()
+    assert verdict[0].startswith("recommended: fixed chunk_size=64: finds 50.0% of the answer text")
+    assert verdict[1].startswith("  the top scorer, fixed chunk_size=16 (finds 66.7% of the answer text in a 1,024-token "
+                                 "context), is not significantly better (paired sign-flip test over 6 queries")
+    assert verdict[1].endswith("; this is the cheapest of the 2 tied configurations")
+
+
+def test_the_baseline_line_gives_the_gain_with_its_interval(corpus, monkeypatch):
+    better = [0.9, 0.8, 0.7, 1.0, 0.6, 0.9, 0.8, 0.7, 1.0, 0.6, 0.5, 0.9]
+    worse = [x - 0.1 for x in better]
+    sweep = sweep_with(monkeypatch, corpus, {16: better, 64: worse}, baseline="fixed chunk_size=64")
+    assert sweep.explain().splitlines()[-1] == (
+        "  +10.0 points over your baseline fixed chunk_size=64 (95% CI +10.0 to +10.0, p = 0.00049)"
     )
 
 
-def test_explanation_is_silent_about_error_when_the_winner_is_clear(corpus, queries, monkeypatch):
-    import chunkopt.sweep as sweep_module
+def test_a_baseline_tied_with_the_best_is_kept_even_when_a_tie_is_cheaper(corpus, monkeypatch):
+    top = [1.0, 0.0, 1.0, 1.0, 0.0, 1.0]
+    base = [1.0, 0.0, 1.0, 0.0, 0.0, 1.0]
+    sweep = sweep_with(monkeypatch, corpus, {16: top, 64: base, 256: base}, tokens={16: 900.0, 64: 700.0, 256: 400.0},
+                       baseline="fixed chunk_size=64")
+    assert "fixed chunk_size=256" in [r["label"] for r in sweep.tied_]
+    assert sweep.best_row_["label"] == "fixed chunk_size=64"
+    assert sweep.explain().splitlines()[-1] == (
+        "  this is your baseline: nothing in the grid is significantly better than it, so keep it"
+    )
 
-    monkeypatch.setattr(sweep_module, "evaluate", fake_evaluate({16: 0.5, 64: 0.2, 256: 0.1}, iou_std=0.2))
-    sweep = Sweep([{"strategy": "fixed", "chunk_size": [16, 64, 256]}]).fit(corpus, queries)
-    assert sweep.explain() == "best: fixed chunk_size=16: highest iou (0.5000)"
+
+def test_without_a_baseline_the_cheapest_tie_is_recommended(corpus, monkeypatch):
+    top = [1.0, 0.0, 1.0, 1.0, 0.0, 1.0]
+    close = [1.0, 0.0, 1.0, 0.0, 0.0, 1.0]
+    sweep = sweep_with(monkeypatch, corpus, {16: top, 64: close, 256: close}, tokens={16: 900.0, 64: 700.0, 256: 400.0})
+    assert sweep.best_row_["label"] == "fixed chunk_size=256"
 
 
 # ---- sweeps sharing a checkpoint folder, and workers that outlive a killed sweep -------------
