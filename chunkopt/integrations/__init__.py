@@ -1,0 +1,1 @@
+"""Thin adapters between chunkopt and other libraries; the core never imports them."""
