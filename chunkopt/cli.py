@@ -26,7 +26,8 @@ stderr = cliutil.console(stderr=True)
 
 EXAMPLES = {
     "sweep": "chunkopt sweep corpora/docs --queries corpora/queries.jsonl --out tuned.json --report report.html",
-    "chunk": "chunkopt chunk docs/ --config tuned.json > chunks.jsonl",
+    "chunk": "chunkopt chunk docs/ --config tuned.json --manifest state.json > operations.jsonl",
+    "index": "chunkopt index docs/ --config tuned.json --into chroma:vectors",
     "strategies": "chunkopt strategies",
     "import-chroma": "chunkopt import-chroma ../shared/benchmarks/chroma data/chroma",
     "queries": "chunkopt queries docs/ --n 60 --seed 1 > queries.jsonl",
@@ -38,6 +39,8 @@ def _user_errors(command: Callable[..., Any]) -> Callable[..., Any]:
     from chunkopt.chroma import ChromaFormatError
     from chunkopt.config import ConfigError
     from chunkopt.corpus import CorpusError
+    from chunkopt.index import StoreError
+    from chunkopt.manifest import ManifestError
     from chunkopt.queries import QueryFileError
 
     @functools.wraps(command)
@@ -45,7 +48,8 @@ def _user_errors(command: Callable[..., Any]) -> Callable[..., Any]:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return command(*args, **kwargs)
-        except (ParameterError, CorpusError, QueryFileError, ConfigError, ChromaFormatError) as err:
+        except (ParameterError, CorpusError, QueryFileError, ConfigError, ChromaFormatError, ManifestError,
+                StoreError) as err:
             click.echo(f"Error: {err}", err=True)
             sys.exit(2)
 
@@ -254,20 +258,82 @@ def _fit_with_progress(search: Any, corpus: Any, queries: Any, quiet: bool, verb
 @click.argument("docs", type=click.Path(exists=True, path_type=Path))
 @click.option("--config", "config_path", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Tuned configuration written by `chunkopt sweep --out`.")
+@click.option("--manifest", "manifest_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Incremental run: print upsert/delete operations for what changed since the run that wrote "
+                   "this manifest (all upserts if it does not exist yet), then replace it.")
 @click.option("--quiet", "-q", is_flag=True, help="Print only errors (not what was read and skipped).")
 @click.option("--verbose", "-v", is_flag=True, help="Name every skipped file and why.")
 @_user_errors
-def chunk(docs: Path, config_path: Path, quiet: bool, verbose: bool) -> None:
+def chunk(docs: Path, config_path: Path, manifest_path: Path | None, quiet: bool, verbose: bool) -> None:
     """Chunk DOCS with a tuned configuration; one JSON object per chunk on stdout."""
     from chunkopt.config import load_config
     from chunkopt.corpus import load_corpus
+    from chunkopt.sections import chunk_document
 
     chunker = load_config(config_path)
     corpus = load_corpus(docs)
     cliutil.report_corpus(corpus, quiet, verbose)
+    if manifest_path is not None:
+        _chunk_incrementally(corpus, chunker, manifest_path)
+        return
     for document in corpus:
-        for piece in chunker.chunk(document.text, doc_id=document.id):
+        for piece in chunk_document(chunker, document):
             click.echo(json.dumps(piece.to_dict(), ensure_ascii=False))
+
+
+def _chunk_incrementally(corpus: Any, chunker: Any, manifest_path: Path) -> None:
+    from chunkopt.manifest import prepare_manifest, read_manifest, update
+
+    previous = read_manifest(manifest_path)
+    plan = update(corpus, chunker, previous)
+    if plan.rebuild:
+        click.echo(f"{manifest_path} is from another configuration ({previous.config}, now {plan.manifest.config}): "
+                   "full rebuild, every old id deleted", err=True)
+    prepared = prepare_manifest(plan.manifest, manifest_path)  # fails before any output if it cannot be written
+    try:
+        for op in plan.operations():
+            click.echo(json.dumps(op, ensure_ascii=False))
+    except BaseException:
+        prepared.discard()
+        raise
+    prepared.commit()
+    click.echo(plan.summary(), err=True)
+
+
+@main.command(name="index", epilog=f"Example: {EXAMPLES['index']}")
+@click.argument("docs", type=click.Path(exists=True, path_type=Path))
+@click.option("--config", "config_path", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Tuned configuration written by `chunkopt sweep --out`.")
+@click.option("--into", "into", required=True, help="Where to write: chroma:PATH (an embedded Chroma database folder).")
+@click.option("--collection", default="chunkopt", show_default=True, help="Collection name in the database.")
+@click.option("--embedder", help="sentence-transformers model (local path or cached name). Default: the tuned "
+                                 "configuration's dense model, else the packaged all-MiniLM-L6-v2.")
+@click.option("--dry-run", is_flag=True, help="Print what would be added, kept and deleted; write nothing.")
+@_user_errors
+def index_command(docs: Path, config_path: Path, into: str, collection: str, embedder: str | None, dry_run: bool) -> None:
+    """Chunk DOCS with a tuned configuration and upsert the chunks into a vector database, incrementally."""
+    from chunkopt.config import load_config, read_config
+    from chunkopt.corpus import load_corpus
+    from chunkopt.index import build_index, embedder_name, sentence_embedder
+
+    kind, _, place = into.partition(":")
+    if kind != "chroma" or not place:
+        raise click.BadParameter(f"expected chroma:PATH, got {into!r}", param_hint="--into")
+    chunker, model = load_config(config_path), embedder_name(read_config(config_path), embedder)
+    try:
+        from chunkopt.integrations.chroma_store import ChromaStore
+    except ImportError:
+        raise click.UsageError("--into chroma: needs chromadb: pip install 'chunkopt[chroma]'") from None
+    store = ChromaStore(place, collection, embedder=model)
+    corpus = load_corpus(docs)
+    embed = None if dry_run else sentence_embedder(model)
+    report = build_index(corpus, chunker, store, embed, dry_run=dry_run)
+    if dry_run:
+        for line in report.lines():
+            click.echo(line)
+    if report.plan.rebuild:
+        click.echo(f"{store.describe()} was built with another configuration: full rebuild, every old id deleted", err=True)
+    click.echo(report.summary(), err=True)
 
 
 @main.command(name="strategies", epilog=f"Example: {EXAMPLES['strategies']}")

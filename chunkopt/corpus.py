@@ -23,6 +23,8 @@ from typing import Any, Iterator, Mapping
 
 from bs4 import BeautifulSoup, Comment, Declaration, Doctype, NavigableString, ProcessingInstruction, Tag
 
+from chunkopt.sections import html_headings, html_outline, outline
+
 
 @dataclass(frozen=True)
 class Document:
@@ -240,9 +242,12 @@ def _read(rel: str, file: Path, pdf_problems: dict[str, list[str]]) -> tuple[Doc
     fmt = FORMATS.get(suffix)
     if fmt is None:
         return None, f"unsupported ({suffix or 'no extension'})"
+    headings: tuple = ()
+    page_starts: list[int] | None = None
     try:
         if fmt == "pdf":
-            (text, problems), encoding = _read_pdf(file), None
+            text, page_starts, problems = _read_pdf(file)
+            encoding = None
             if problems:
                 pdf_problems[rel] = problems
         else:
@@ -252,7 +257,10 @@ def _read(rel: str, file: Path, pdf_problems: dict[str, list[str]]) -> tuple[Doc
                 return None, _binary_reason(raw)
             text, encoding = decoded
             if fmt == "html":
-                text = html_to_text(text)
+                markup, text = text, html_to_text(text)
+                headings = html_outline(text, html_headings(markup))
+            else:
+                headings = outline(text, fmt)
     except _PdfUnavailable:
         return None, "install chunkopt[pdf]"
     except Exception as exc:  # a damaged PDF, a permission error: skip the file, say why
@@ -262,6 +270,10 @@ def _read(rel: str, file: Path, pdf_problems: dict[str, list[str]]) -> tuple[Doc
     metadata: dict[str, Any] = {"path": str(file.absolute()), "format": fmt}
     if encoding:
         metadata["encoding"] = encoding
+    if headings:
+        metadata["outline"] = headings  # (offset, level, title) of each heading: chunkopt.sections
+    if page_starts:
+        metadata["page_starts"] = page_starts  # offset where each page's text starts
     return Document(rel, text, MappingProxyType(metadata)), ""
 
 
@@ -341,8 +353,9 @@ class _Collect(logging.Handler):
         self.messages.append(record.getMessage())
 
 
-def _read_pdf(file: Path) -> tuple[str, list[str]]:
-    """The pages' text, and what pypdf complained about while reading them.
+def _read_pdf(file: Path) -> tuple[str, list[int], list[str]]:
+    """The pages' text joined by blank lines, the offset where each page starts, and what pypdf
+    complained about while reading them.
 
     pypdf logs a line per problem (a missing fontTools, a damaged cross-reference table), a
     kilobyte each and dozens per file; they are collected here and summarised once per corpus.
@@ -359,11 +372,15 @@ def _read_pdf(file: Path) -> tuple[str, list[str]]:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             reader = PdfReader(file)
-            text = "\n\n".join((page.extract_text() or "").strip() for page in reader.pages)
+            pages = [(page.extract_text() or "").strip() for page in reader.pages]
     finally:
         logger.removeHandler(handler)
         logger.propagate = propagate
-    return text, handler.messages + [str(w.message) for w in caught]
+    starts, offset = [], 0
+    for text in pages:
+        starts.append(offset)
+        offset += len(text) + 2
+    return "\n\n".join(pages), starts, handler.messages + [str(w.message) for w in caught]
 
 
 def _warn_pdf_problems(problems: dict[str, list[str]]) -> None:

@@ -36,6 +36,7 @@ from chunkopt import metrics
 from chunkopt.corpus import Corpus
 from chunkopt.queries import Query
 from chunkopt.retrieval import Retriever, get_retriever
+from chunkopt.sections import chunk_document, indexed_text
 from strategies.base import Chunk, ParameterError, Strategy
 from strategies.tokens import DEFAULT_ENCODING, get_tokenizer
 
@@ -133,7 +134,7 @@ def evaluate(
     chunks: list[Chunk] = []
     doc_ids: list[str] = []  # the document of each chunk, from the corpus, whatever the chunker sets
     for doc in corpus:
-        for chunk in chunker.chunk(doc.text, doc.id):
+        for chunk in chunk_document(chunker, doc):  # with section metadata and, if context_header, per-section budgets
             chunks.append(chunk)
             doc_ids.append(doc.id)
     chunk_seconds = time.perf_counter() - started
@@ -141,7 +142,7 @@ def evaluate(
         raise ValueError(f"{chunker.name} produced no chunks from the {len(corpus)} documents of the corpus")
 
     started = time.perf_counter()
-    retriever.fit([c.text for c in chunks])
+    retriever.fit([indexed_text(c) for c in chunks])  # chunk.text, or with its heading path when context_header
     index_seconds = time.perf_counter() - started
 
     texts = [q.query for q in queries]

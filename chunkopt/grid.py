@@ -199,22 +199,30 @@ def grid_from_flags(
 
 
 def parse_configuration(spec: str, encoding: str | None = None) -> Configuration:
-    """One configuration written as on the command line: `"fixed chunk_size=512 overlap=64"`.
+    """One configuration written as on the command line (what `--baseline` takes):
+    `"fixed chunk_size=512 overlap=64"`, `"langchain:RecursiveCharacterTextSplitter chunk_size=1000"`.
 
-    The strategy name comes first, then `name=value` pairs; a value is read as JSON where it can
-    be (`512`, `null`, `["\\n\\n"]`) and as a string otherwise (`15%`, `percentile`). Parameters
-    not given keep their defaults, and `encoding` is applied as in `expand`.
+    The first word names the strategy (a built-in, a plugin or a foreign splitter, see
+    strategies.wrap), then `param=value` words; a value is read as JSON where it can be (`512`,
+    `null`, `'["\\n\\n", ". "]'`) and as a string otherwise (`15%`, `percentile`). Quote words with
+    spaces as in a shell. Parameters not given keep their defaults, and `encoding` is applied as
+    in `expand`.
     """
-    words = spec.split()
+    import shlex
+
+    try:
+        words = shlex.split(spec)
+    except ValueError as err:
+        raise ParameterError(f"cannot read the configuration {spec!r}: {err}") from None
     if not words or "=" in words[0]:
         raise ParameterError(
-            f"a configuration is a strategy name and name=value parameters, like 'fixed chunk_size=512 overlap=64', got {spec!r}"
+            f"a configuration is a strategy name and param=value words, like 'fixed chunk_size=512 overlap=64', got {spec!r}"
         )
     line: dict[str, Any] = {"strategy": words[0]}
     for word in words[1:]:
         name, sep, value = word.partition("=")
         if not sep or not name:
-            raise ParameterError(f"in configuration {spec!r}: expected name=value, got {word!r}")
+            raise ParameterError(f"in the configuration {spec!r}: expected param=value, got {word!r}")
         try:
             parsed = json.loads(value)
         except ValueError:

@@ -26,6 +26,7 @@ _BUILTIN_TARGETS = {
 }
 
 _registered: dict[str, type[Strategy]] = {}
+_FOREIGN_LIBRARIES = ("langchain", "llama_index", "chonkie")  # prefixes of strategies.wrapped.LIBRARIES
 
 
 def _targets() -> dict[str, str | type[Strategy]]:
@@ -49,7 +50,11 @@ def register(name: str, cls: type[Strategy]) -> None:
 
 
 def strategy_class(name: str) -> type[Strategy]:
-    """The class registered under `name`."""
+    """The class registered under `name`, or a foreign splitter named "langchain:ClassName" (strategies.wrap)."""
+    if isinstance(name, str) and ":" in name and name.split(":")[0] in _FOREIGN_LIBRARIES:
+        from strategies.wrapped import foreign_class
+
+        return foreign_class(name)
     targets = _targets()
     if name not in targets:
         raise ParameterError(f"unknown strategy {name!r}; available strategies: {', '.join(sorted(targets))}")
@@ -77,6 +82,13 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module 'strategies' has no attribute {name!r}")
 
 
+def wrap(splitter: Any, name: str | None = None, encoding: str = DEFAULT_ENCODING) -> Strategy:
+    """A foreign splitter (LangChain, LlamaIndex, chonkie, or a str -> list[str] callable) as a strategy."""
+    from strategies.wrapped import wrap as wrap_splitter
+
+    return wrap_splitter(splitter, name=name, encoding=encoding)
+
+
 def get(name: str, **params: Any) -> Strategy:
     """A configured chunker: `get("fixed", chunk_size=256, overlap=32)`."""
     return strategy_class(name)(**params)
@@ -99,4 +111,5 @@ __all__ = [
     "get_tokenizer",
     "register",
     "strategy_class",
+    "wrap",
 ]

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, ClassVar, Mapping, Sequence
 
+from strategies import ids
+
 
 class ParameterError(ValueError):
     """A strategy (or retriever, or sweep) parameter has a value outside what is valid."""
@@ -36,17 +38,23 @@ class Chunk:
     index: int = 0  # position of the chunk within its document, from 0
     doc_id: str | None = None
     metadata: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+    id: str | None = None  # stable id (strategies.ids): document id, configuration and text, never position
+    doc_hash: str | None = None  # SHA-256 of the whole document text the chunk was cut from
+    config: str | None = None  # fingerprint of the configuration that cut it (strategies.ids.fingerprint)
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form written by `chunkopt chunk` (one object per chunk)."""
         return {
+            "id": self.id,
             "doc_id": self.doc_id,
+            "doc_hash": self.doc_hash,
+            "config": self.config,
             "index": self.index,
             "start": self.start,
             "end": self.end,
             "n_tokens": self.n_tokens,
             "text": self.text,
-            **({"metadata": dict(self.metadata)} if self.metadata else {}),
+            "metadata": dict(self.metadata),
         }
 
 
@@ -135,17 +143,36 @@ def _range_phrase(kind: str, minimum: float | None, maximum: float | None) -> st
     return kind
 
 
+# Options every strategy has, appended to each subclass's schema. context_header is applied where documents
+# have headings (chunkopt.sections.chunk_document): the heading path is prefixed to the text the retriever
+# indexes, never to chunk.text, and its tokens count against the chunk's budget.
+COMMON_PARAMS: tuple[Param, ...] = (
+    Param("context_header", bool, False,
+          "prefix the heading path to the text the retriever indexes (its tokens count against the budget)"),
+)
+
+_COMMON_DEFAULTS = {p.name: p.default for p in COMMON_PARAMS}
+
+
 class Strategy:
     """Base class of every chunker: declare `name`, `schema` and `size_param`, implement `split`.
 
     Parameters are validated once, at construction, against the schema; `params` returns them
-    as plain JSON-ready values, which is exactly what a tuned configuration stores.
+    as plain JSON-ready values, which is exactly what a tuned configuration stores. The options
+    of COMMON_PARAMS are added to every subclass's schema.
     """
 
     name: ClassVar[str]
     schema: ClassVar[tuple[Param, ...]]
     size_param: ClassVar[str] = "chunk_size"  # the parameter that bounds every chunk's n_tokens
     description: ClassVar[str] = ""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        schema = cls.__dict__.get("schema")
+        if schema is not None:
+            names = {p.name for p in schema}
+            cls.schema = tuple(schema) + tuple(p for p in COMMON_PARAMS if p.name not in names)
 
     def __init__(self, **params: Any) -> None:
         known = {p.name: p for p in self.schema}
@@ -166,8 +193,13 @@ class Strategy:
 
     @property
     def params(self) -> dict[str, Any]:
-        """The validated parameters, JSON-ready (tuples become lists)."""
-        return {k: list(v) if isinstance(v, tuple) else v for k, v in self._params.items()}
+        """The validated parameters, JSON-ready (tuples become lists).
+
+        A common option left at its default (context_header off) is left out, so the configurations,
+        chunk ids and checkpoints of strategies that never use it stay what they were before it existed.
+        """
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in self._params.items()
+                if not (k in _COMMON_DEFAULTS and v == _COMMON_DEFAULTS[k])}
 
     @property
     def budget(self) -> int:
@@ -190,6 +222,14 @@ class Strategy:
     def __hash__(self) -> int:
         return hash((type(self), tuple(sorted(self._params.items()))))
 
+    @property
+    def fingerprint(self) -> str:
+        """Fingerprint of this configuration (name, params, tokenizer, chunkopt major version): part of every chunk id."""
+        cached = self.__dict__.get("_fingerprint")
+        if cached is None:
+            cached = self.__dict__["_fingerprint"] = ids.fingerprint(self.name, self.params)
+        return cached
+
     def split(self, text: str) -> list[Span]:
         """Where to cut `text`: spans in document order, each within the token budget."""
         raise NotImplementedError
@@ -206,9 +246,12 @@ class Strategy:
                 f"{self.name}: {self.size_param} must be at least {err.needed} tokens for this text: the character "
                 f"{err.character!r} at offset {err.offset}{where} alone is {err.needed} tokens, got {self.budget}"
             ) from None
+        texts = [text[s.start : s.end] for s in spans]
+        config, document_hash = self.fingerprint, ids.doc_hash(text)
         return [
-            Chunk(text=text[s.start : s.end], start=s.start, end=s.end, n_tokens=s.n_tokens, index=i, doc_id=doc_id)
-            for i, s in enumerate(spans)
+            Chunk(text=piece, start=s.start, end=s.end, n_tokens=s.n_tokens, index=i, doc_id=doc_id,
+                  id=chunk_id, doc_hash=document_hash, config=config)
+            for i, (s, piece, chunk_id) in enumerate(zip(spans, texts, ids.chunk_ids(doc_id, config, texts)))
         ]
 
 

@@ -1,5 +1,7 @@
 """The parameter schema and the Chunk record that every strategy shares."""
 
+from types import MappingProxyType
+
 import pytest
 
 from strategies.base import Chunk, Param, ParameterError, Span, Strategy, check_overlap
@@ -83,8 +85,11 @@ def test_chunk_is_immutable():
 
 
 def test_chunk_to_dict_has_the_export_fields():
-    assert Chunk("ab", 3, 5, 1, index=2, doc_id="x.md").to_dict() == {
-        "doc_id": "x.md", "index": 2, "start": 3, "end": 5, "n_tokens": 1, "text": "ab",
+    chunk = Chunk("ab", 3, 5, 1, index=2, doc_id="x.md", id="i", doc_hash="h", config="c",
+                  metadata=MappingProxyType({"headings": ["A"]}))
+    assert chunk.to_dict() == {
+        "id": "i", "doc_id": "x.md", "doc_hash": "h", "config": "c", "index": 2, "start": 3, "end": 5,
+        "n_tokens": 1, "text": "ab", "metadata": {"headings": ["A"]},
     }
 
 

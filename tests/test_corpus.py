@@ -334,3 +334,12 @@ def test_pypdf_problems_are_one_warning_naming_the_files_not_a_log_line_each(tmp
     assert messages[0].startswith("pypdf reported 4 problem(s) reading a.pdf, b.pdf; the text may be incomplete.")
     assert "incorrect startxref pointer" in messages[0]
     assert not [r for r in caplog.records if r.name.startswith("pypdf")]
+def test_pdf_page_starts_are_recorded_for_page_metadata(tmp_path):
+    pypdf = pytest.importorskip("pypdf")
+    write(tmp_path / "paper.pdf", pdf_bytes(pypdf, ["Page one text", "Page two text"]))
+    assert load_corpus(tmp_path)["paper.pdf"].metadata["page_starts"] == [0, len("Page one text") + 2]
+
+
+def test_markdown_documents_record_their_outline(tmp_path):
+    write(tmp_path / "a.md", b"# Title\n\nText.\n\n## Part\n\nMore.")
+    assert load_corpus(tmp_path)["a.md"].metadata["outline"] == ((0, 1, "Title"), (16, 2, "Part"))

@@ -5,7 +5,7 @@ import json
 import pytest
 
 import strategies
-from chunkopt.grid import default_grid, expand, grid_from_flags, load_grid
+from chunkopt.grid import default_grid, expand, grid_from_flags, load_grid, parse_configuration
 from strategies.base import ParameterError
 
 
@@ -147,3 +147,26 @@ def test_malformed_grid_file_names_the_file(tmp_path):
     path.write_text("[{")
     with pytest.raises(ParameterError, match="grid file .*grid.json is not valid JSON"):
         load_grid(path)
+
+
+def test_a_spec_names_a_strategy_and_its_parameters():
+    config = parse_configuration("recursive chunk_size=256 overlap=15%")
+    assert config.strategy == "recursive" and config.params["chunk_size"] == 256 and config.params["overlap"] == 38
+
+
+def test_a_spec_reads_values_as_json_and_falls_back_to_strings():
+    config = parse_configuration("""recursive chunk_size=64 separators='["\\n\\n", ". "]' encoding=cl100k_base""")
+    assert config.params["separators"] == ["\n\n", ". "] and config.params["encoding"] == "cl100k_base"
+
+
+def test_a_spec_word_without_equals_is_refused_naming_it():
+    with pytest.raises(ParameterError, match="expected param=value, got 'chunk_size'"):
+        parse_configuration("recursive chunk_size")
+
+
+def test_a_langchain_spec_is_a_configuration_of_the_wrapped_splitter():
+    pytest.importorskip("langchain_text_splitters")
+    config = parse_configuration("langchain:RecursiveCharacterTextSplitter chunk_size=1000 chunk_overlap=200")
+    assert config.strategy == "langchain:RecursiveCharacterTextSplitter"
+    assert config.params["chunk_size"] == 1000 and config.params["chunk_overlap"] == 200 and config.size == 1000
+    assert config.build().splitter._chunk_size == 1000
