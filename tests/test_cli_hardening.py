@@ -54,6 +54,15 @@ def test_output_over_a_document_of_the_folder_is_refused(workspace):
     assert (workspace / "docs/notes/tax.txt").read_text() == DOCS["notes/tax.txt"]
 
 
+def test_new_document_like_output_inside_the_folder_is_refused(workspace):
+    result = sweep("--report", "docs/report.html")
+    assert result.exit_code == 2
+    assert error_line(result) == (
+        "Error: --report docs/report.html is inside the input DOCS docs, so the next run would read it as a document; "
+        "write the output elsewhere"
+    )
+
+
 def test_no_recommendation_writes_no_tuned_config_keeps_the_old_one_and_says_which_files_show_why(workspace):
     (workspace / "tuned.json").write_text("the user's old file")
     result = sweep("--max-chunks", "1", "--out", "tuned.json", "--results", "r.jsonl", "--report", "r.html")
