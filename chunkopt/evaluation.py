@@ -48,9 +48,10 @@ COSTS = metrics.COSTS
 DEFAULT_TOKEN_BUDGET = 1024
 LATENCY_SAMPLES = 100  # queries timed one by one for the latency percentiles
 DEFAULT_BUDGETS = (256, 512, 1024, 2048, 4096)  # tokens: the points of the budget curve
-# What the curve holds at each budget: every metric that depends on the context (precision_omega
-# depends on the chunking alone), and the context actually paid.
-CURVE_METRICS = tuple(m for m in METRICS if m != "precision_omega") + ("tokens_per_query",)
+# What the curve holds at each budget: the character metrics that depend on the context, and the
+# context actually paid. The *_tokens metrics, which cost a tokenization of each hit, and
+# precision_omega, which depends on the chunking alone, are measured at the selection budget only.
+CURVE_METRICS = ("recall", "precision", "iou", "hit_rate", "mrr", "tokens_per_query")
 
 
 @dataclass(frozen=True)
@@ -164,9 +165,14 @@ def evaluate(
         scored: dict[int, dict[str, Any]] = {}  # by number of chunks taken: budgets often take the same
         for point, count in zip(points, _taken_counts(ranked, n_tokens, top_k is not None, points)):
             if count not in scored:
-                scored[count] = _score(ranked[:count], ranges, n_tokens, references, boundaries)
+                scored[count] = _score(ranked[:count], ranges, n_tokens, references)
             curve[point].append(scored[count])
-        rows.append({"query_id": query.id, **curve[selected][-1], "precision_omega": omega})
+        row = curve[selected][-1]
+        tokens = metrics.token_scores(row["chunks"], references, boundaries)  # type: ignore[arg-type]
+        rows.append({
+            "query_id": query.id, **row, "precision_omega": omega,
+            "recall_tokens": tokens.recall, "precision_tokens": tokens.precision, "iou_tokens": tokens.iou,
+        })
 
     summary: dict[str, float] = {}
     for name in METRICS:
@@ -324,14 +330,10 @@ class _Boundaries:
         return _token_boundaries(self.encoding, self.corpus.by_id[doc_id].text)
 
 
-def _score(
-    taken: np.ndarray, ranges: list[metrics.Range], n_tokens: np.ndarray, references: list[metrics.Range],
-    boundaries: _Boundaries,
-) -> dict[str, Any]:
-    """Every context-dependent metric of one query's returned chunks (`taken`, in rank order)."""
+def _score(taken: np.ndarray, ranges: list[metrics.Range], n_tokens: np.ndarray, references: list[metrics.Range]) -> dict[str, Any]:
+    """The character metrics of one query's returned chunks (`taken`, in rank order)."""
     returned = [ranges[i] for i in taken]
     chars = metrics.span_scores(returned, references)
-    tokens = metrics.token_scores(returned, references, boundaries)  # type: ignore[arg-type]
     return {
         "chunks": returned,
         "n_tokens": int(n_tokens[taken].sum()),
@@ -340,7 +342,4 @@ def _score(
         "iou": chars.iou,
         "hit_rate": metrics.hit_rate(returned, references),
         "mrr": metrics.mrr(returned, references),
-        "recall_tokens": tokens.recall,
-        "precision_tokens": tokens.precision,
-        "iou_tokens": tokens.iou,
     }

@@ -7,6 +7,7 @@ which is handy in notebooks and tests.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from importlib import import_module
 from importlib.metadata import entry_points
 from typing import Any
@@ -29,10 +30,17 @@ _registered: dict[str, type[Strategy]] = {}
 _FOREIGN_LIBRARIES = ("langchain", "llama_index", "chonkie")  # prefixes of strategies.wrapped.LIBRARIES
 
 
+@lru_cache(maxsize=1)
+def _installed_targets() -> dict[str, str]:
+    """The entry points of every installed distribution, read once per process: scanning the
+    metadata of a few hundred installed packages takes tens of milliseconds, and a sweep asks
+    for strategy classes thousands of times."""
+    return {ep.name: ep.value for ep in entry_points(group=ENTRY_POINT_GROUP)}
+
+
 def _targets() -> dict[str, str | type[Strategy]]:
     targets: dict[str, str | type[Strategy]] = dict(_BUILTIN_TARGETS)
-    for ep in entry_points(group=ENTRY_POINT_GROUP):
-        targets[ep.name] = ep.value
+    targets.update(_installed_targets())
     targets.update(_registered)
     return targets
 

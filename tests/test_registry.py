@@ -63,8 +63,10 @@ def installed_plugin(tmp_path, monkeypatch):
         )
     )
     monkeypatch.syspath_prepend(str(tmp_path))
+    strategies._installed_targets.cache_clear()  # entry points are read once per process
     yield
     sys.modules.pop(PLUGIN_MODULE, None)
+    strategies._installed_targets.cache_clear()
 
 
 def test_builtins_are_available():
