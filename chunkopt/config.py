@@ -45,8 +45,6 @@ class ConfigError(ValueError):
 
 def tuned_config(sweep: Any, corpus: Any, queries: Any) -> dict[str, Any]:
     """The tuned configuration of a fitted Sweep, as a JSON-ready dict."""
-    from chunkopt.queries import queries_hash
-
     if sweep.best_config_ is None:
         raise ConfigError(f"the sweep has no recommendation, so there is nothing to export: {sweep.explain()}")
     best = sweep.best_row_
@@ -69,8 +67,19 @@ def tuned_config(sweep: Any, corpus: Any, queries: Any) -> dict[str, Any]:
         },
         "confidence": confidence(sweep),
         "corpus": {"n_documents": len(corpus), "files": corpus.fingerprint()},
-        "queries": {"n_queries": len(queries), "sha256": queries_hash(queries)},
+        "queries": _queries_record(queries),
     }
+
+
+def _queries_record(queries: Any) -> dict[str, Any]:
+    """How many queries, their hash, and for a generated set what generated it (name, version, seed)."""
+    from chunkopt.queries import queries_hash
+
+    record: dict[str, Any] = {"n_queries": len(queries), "sha256": queries_hash(queries)}
+    generator = getattr(queries, "generator_info", None)
+    if generator is not None:
+        record["generator"] = generator
+    return record
 
 
 def confidence(sweep: Any) -> dict[str, Any]:

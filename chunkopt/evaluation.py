@@ -35,7 +35,7 @@ import numpy as np
 from chunkopt import metrics
 from chunkopt.corpus import Corpus
 from chunkopt.queries import Query
-from chunkopt.retrieval import Retriever, get_retriever
+from chunkopt.retrievers import Retriever, get_retriever
 from chunkopt.sections import chunk_document, indexed_text
 from strategies.base import Chunk, ParameterError, Strategy
 from strategies.tokens import DEFAULT_ENCODING, get_tokenizer
@@ -187,6 +187,7 @@ def evaluate(
         n_chunks=len(chunks),
         index_bytes=retriever.index_bytes,
         tokens_per_query=float(np.mean([row["n_tokens"] for row in rows])),
+        **retriever.fit_summary(),  # e.g. chunks_embedded / chunks_cached for the dense retrievers
     )
     for point, scored_rows in curve.items():
         for name in CURVE_METRICS:

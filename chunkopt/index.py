@@ -24,6 +24,8 @@ from strategies.base import Chunk, Strategy
 
 Embed = Callable[[list[str]], np.ndarray]  # texts -> (n, dimensions) float array
 DEFAULT_BATCH_SIZE = 256  # chunks per embedding call and per database write
+# The packaged model (extra `neural`), which is also the `neural` retriever's: the tuned JSON records no other.
+DEFAULT_EMBEDDER = "all-MiniLM-L6-v2"
 
 
 class StoreError(ValueError):
@@ -126,21 +128,6 @@ def chunk_record(chunk: Chunk, n_chunks: int) -> dict[str, Any]:
         elif isinstance(value, (str, int, float, bool)):
             record[key] = value
     return record
-
-
-def embedder_name(config: dict[str, Any], embedder: str | None) -> str:
-    """The model that embeds the chunks: `embedder` if given, else the tuned dense retriever's model, else the shipped one.
-
-    A configuration tuned with a lexical retriever (tfidf, bm25, lsa) has no model of its own, so the
-    packaged all-MiniLM-L6-v2 (extra `neural`) is used unless `--embedder` names another.
-    """
-    if embedder:
-        return embedder
-    if config.get("retriever") == "neural":
-        model = (config.get("retriever_params") or {}).get("model")
-        if model:
-            return str(model)
-    return "all-MiniLM-L6-v2"
 
 
 def sentence_embedder(model: str) -> Embed:

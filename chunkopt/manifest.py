@@ -6,25 +6,26 @@ changed (or that are new) and returns the operations a store needs: upsert each 
 it does not hold yet, delete each id the document no longer has (all of a removed document's
 ids). A chunk whose id is kept is not sent again: its text is unchanged, though its offsets in
 the new version of the document may have moved (the manifest and a fresh `chunkopt chunk` have
-the new ones). A manifest from another configuration means a full rebuild: every old id is
-deleted and every chunk upserted.
+the new ones, and `Update.moved` lists those chunks for a store that keeps offsets, as
+`chunkopt index` does). A manifest from another configuration means a full rebuild: every old id
+is deleted and every chunk upserted.
 
     previous = read_manifest("state.json")           # None on the first run
     plan = update(corpus, chunker, previous)
     for op in plan.operations(): ...                 # {"op": "upsert", ...chunk} / {"op": "delete", "id": ...}
-    write_manifest(plan.manifest, "state.json")      # atomic: temp file in the same folder + os.replace
+    write_manifest(plan.manifest, "state.json")      # atomic (chunkopt.outputs): temp file beside it + os.replace
 """
 
 from __future__ import annotations
 
 import json
 import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator, Mapping
 
 import chunkopt
+from chunkopt.outputs import write_atomic
 from chunkopt.sections import chunk_document
 from strategies.base import Chunk, Strategy
 from strategies.ids import doc_hash
@@ -73,7 +74,7 @@ class Update:
     kept: int  # chunk ids the store already holds and keeps
     moved: tuple[Chunk, ...]  # kept chunks of re-chunked documents: same id and text, offsets may have moved
     manifest: Manifest
-    rebuild: bool  # the previous manifest came from another configuration (or there was none)
+    rebuild: bool  # the previous manifest came from another configuration: all re-chunked, every old id deleted
     changed: tuple[str, ...]  # documents re-chunked because they are new or their hash changed
     removed: tuple[str, ...]  # documents of the previous manifest no longer in the corpus
     unchanged: int
@@ -86,7 +87,7 @@ class Update:
             yield {"op": "delete", "id": chunk_id, "doc_id": doc_id}
 
     def summary(self) -> str:
-        """One line: "2 documents changed, 1 removed, 12 unchanged; 5 chunks upserted, 7 deleted, 180 kept"."""
+        """One line: "2 documents changed or new, 1 removed, 12 unchanged; 5 chunks upserted, 7 deleted, 180 kept"."""
         return (f"{len(self.changed)} documents changed or new, {len(self.removed)} removed, {self.unchanged} unchanged; "
                 f"{len(self.upserts)} chunks upserted, {len(self.deletes)} deleted, {self.kept} kept")
 
@@ -118,7 +119,7 @@ def update(corpus: Any, chunker: Strategy, previous: Manifest | None) -> Update:
         moved.extend(c for c in chunks if c.id in held)
         if before is not None:
             now = set(documents[document.id].chunks)
-            deletes.extend((document.id, i) for i in before.chunks if rebuild or i not in now)
+            deletes.extend((document.id, i) for i in before.chunks if i not in now)  # never an id just upserted
     removed = sorted(set(old) - set(documents))
     for doc_id in removed:
         deletes.extend((doc_id, i) for i in old[doc_id].chunks)
@@ -164,35 +165,14 @@ def _text(value: Any) -> str:
     return value
 
 
+def manifest_text(manifest: Manifest) -> str:
+    """The manifest file's JSON text."""
+    return json.dumps(manifest.to_dict(), indent=1, ensure_ascii=False) + "\n"
+
+
 def write_manifest(manifest: Manifest, path: str | os.PathLike[str]) -> None:
     """Write `manifest` to `path` atomically: the old file stays whole until the new one replaces it."""
-    prepared = prepare_manifest(manifest, path)
-    prepared.commit()
-
-
-@dataclass
-class PreparedManifest:
-    """A manifest written to a temporary file beside its destination, waiting for `commit()` (os.replace)."""
-
-    temporary: Path
-    path: Path
-
-    def commit(self) -> None:
-        os.replace(self.temporary, self.path)
-
-    def discard(self) -> None:
-        self.temporary.unlink(missing_ok=True)
-
-
-def prepare_manifest(manifest: Manifest, path: str | os.PathLike[str]) -> PreparedManifest:
-    """Write the new manifest to a temporary file in `path`'s folder, so an unwritable place fails before any output."""
-    path = Path(path)
     try:
-        fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        os.chmod(temporary, 0o644)  # mkstemp's 0600 would make the replaced manifest private
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(manifest.to_dict(), f, indent=1, ensure_ascii=False)
-            f.write("\n")
+        write_atomic(path, manifest_text(manifest))
     except OSError as err:
         raise ManifestError(f"cannot write manifest {path}: {err.strerror or err}") from None
-    return PreparedManifest(Path(temporary), path)

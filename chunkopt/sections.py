@@ -52,7 +52,7 @@ def markdown_outline(text: str) -> tuple[Heading, ...]:
         line_start = m.start()
         # Only a one-line paragraph is taken as a setext title (the line above is blank), and not a list item,
         # quote, table row or ATX heading: that keeps "---" under a list from reading as a heading.
-        previous_blank = line_start == 0 or not text[:line_start - 1].rsplit("\n", 1)[-1].strip()
+        previous_blank = line_start == 0 or not text[text.rfind("\n", 0, line_start - 1) + 1 : line_start - 1].strip()
         if in_fence(line_start) or title.startswith(("#", "-", "*", "+", ">", "|")) or not previous_blank:
             continue
         found.append((line_start, 1 if m.group("rule")[0] == "=" else 2, title))

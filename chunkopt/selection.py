@@ -134,8 +134,8 @@ class Decision:
 
     `top` scores highest on the objective among the configurations meeting the constraints;
     `tied` are those not significantly worse than it (`top` included); `recommended` is the
-    baseline when it is tied, else the cheapest of them (never one significantly worse than the
-    baseline). `p_vs_best[i]` is the
+    baseline when it is tied, else the cheapest of them that is significantly better than the
+    baseline (never one significantly worse than it). `p_vs_best[i]` is the
     Holm-adjusted one-sided p-value that `top` beats row i. `status` is "ok", "infeasible" (no
     configuration meets the constraints) or "zero" (even the best scores 0: nothing to recommend).
     """
@@ -171,9 +171,9 @@ def decide(
     the same order, so configurations are compared pairwise on each query (see
     `chunkopt.statistics`). This is the one-standard-error rule of model selection made paired:
     among the configurations the query set cannot tell apart from the best, take the one that
-    costs least (tokens per query, then chunks, then latency); and when what the team runs today
-    is among them, keep it. A configuration significantly worse than the baseline is never
-    recommended.
+    costs least (tokens per query, then chunks, then latency). When what the team runs today is
+    among them, keep it; when the top scorer beats it, recommend only what beats it too. A
+    configuration significantly worse than the baseline is never recommended.
     """
     check_objective(objective)
     alpha = statistics.check_alpha(alpha)
@@ -190,16 +190,21 @@ def decide(
     raw = statistics.sign_flip_tests(scores[top], [scores[i] for i in others], resamples, seed) if others else []
     p_vs_best = dict(zip(others, statistics.holm(raw)))
     tied = (top, *(i for i in others if p_vs_best[i] >= alpha))
+    candidates = list(tied)
     if baseline in tied:
         # The burden of proof is on a change: switching means re-chunking and re-indexing, so a
         # baseline the queries cannot tell apart from the best is kept, whatever else ties.
-        recommended = baseline
-    else:
-        candidates = list(tied)
-        if baseline is not None:  # never recommend what the baseline beats (it may break a constraint)
-            below = statistics.sign_flip_tests(scores[baseline], [scores[i] for i in tied], resamples, seed)
-            candidates = [i for i, p in zip(tied, below) if i == top or p >= alpha]
-        recommended = min(candidates, key=lambda i: (*cost(rows[i]), -rows[i][objective], i))
+        candidates = [baseline]
+    elif baseline is not None and not constraints.violations(rows[baseline]):
+        # The top scorer beats the baseline; so must whatever is recommended instead of it.
+        candidates = [
+            i for i in tied
+            if i == top or statistics.sign_flip_test(scores[i], scores[baseline], resamples, seed) < alpha
+        ]
+    elif baseline is not None:  # a baseline that breaks a constraint cannot be kept, but it is not beaten either
+        below = statistics.sign_flip_tests(scores[baseline], [scores[i] for i in tied], resamples, seed)
+        candidates = [i for i, p in zip(tied, below) if i == top or p >= alpha]
+    recommended = min(candidates, key=lambda i: (*cost(rows[i]), -rows[i][objective], i))
     gain = None
     if baseline is not None:
         gain = statistics.paired_gain(scores[recommended], scores[baseline], resamples, seed)

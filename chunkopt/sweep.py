@@ -38,6 +38,7 @@ from chunkopt.corpus import Corpus
 from chunkopt.evaluation import METRICS, budget_curve, check_budget, curve_points, evaluate
 from chunkopt.grid import Configuration, default_grid, expand, parse_configuration
 from chunkopt.queries import Query, queries_hash
+from chunkopt.retrievers import get_retriever
 from chunkopt.selection import Constraints, Decision, check_objective, decide, pareto_front, rank
 from chunkopt.workers import watch_parent
 from strategies.base import ParameterError, Strategy
@@ -111,10 +112,16 @@ class Sweep:
 
     def context_key(self, corpus: Corpus, queries: Sequence[Query]) -> str:
         """What makes two sweeps' results comparable: same documents, queries and evaluation."""
+        # The retriever's parameters as resolved (the endpoint's URL and model may come from the
+        # environment): a journal written with another model is not resumed. Left out when there
+        # are none, so tfidf journals keep their names.
+        retriever = self.retriever
+        retriever_params = (get_retriever(retriever) if isinstance(retriever, str) else retriever).params
         context = {
             "corpus": corpus.fingerprint(),
             "queries": queries_hash(queries),
             "retriever": self.retriever,
+            **({"retriever_params": retriever_params} if retriever_params else {}),
             **self.budget,
             "budgets": self.budgets,
             "chunkopt": chunkopt.__version__,
@@ -164,6 +171,8 @@ class Sweep:
             claims.release_all()
         rows = [dict(finished[c.key]) for c in self.configurations]
         self.n_queries_ = len(queries)
+        # What generated the queries (chunkopt.querygen), or None for a query set given by the user.
+        self.query_generator_ = getattr(queries, "generator_info", None)
         self.per_query_ = {row["label"]: {m: np.asarray(v) for m, v in row.pop("per_query").items()} for row in rows}
         self._select(rows)
         self.checkpoint_ = journal

@@ -72,7 +72,7 @@ def explain(sweep: Any) -> str:
             f"significantly better ({test}); {why}"
         )
     elif others:
-        lines.append(f"  it scores highest; the {len(others)} configuration(s) tied with it ({test}) all cost more")
+        lines.append(f"  it scores highest, and none of the {len(others)} configuration(s) tied with it ({test}) costs less")
     else:
         lines.append(f"  it scores highest, and every other configuration scores significantly lower ({test})")
     if others:
@@ -80,7 +80,16 @@ def explain(sweep: Any) -> str:
         more = f" and {len(others) - MAX_NAMED} more" if len(others) > MAX_NAMED else ""
         lines.append(f"  tied: {named}{more}")
     lines.append("  " + _baseline_line(sweep))
+    if sweep.query_generator_ is not None:
+        lines.append("  " + _generated_line(sweep.query_generator_))
     return "\n".join(lines)
+
+
+def _generated_line(info: dict[str, Any]) -> str:
+    """Queries the sweep generated itself rank configurations only as well as the benchmarks showed."""
+    from chunkopt.querygen import agreement_line
+
+    return agreement_line(info) + " Real questions with reference spans give a surer answer."
 
 
 def _baseline_line(sweep: Any) -> str:

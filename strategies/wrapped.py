@@ -126,9 +126,10 @@ def wrap(splitter: Any, name: str | None = None, encoding: str = DEFAULT_ENCODIN
     """A chunkopt strategy that cuts where `splitter` does (a LangChain splitter, LlamaIndex node parser,
     chonkie chunker or `str -> list[str]` callable), with exact offsets and chunkopt token counts.
 
-    `name` goes into chunk ids and tables; by default "<library>:<ClassName>" (or the function's name).
-    The splitter's own settings are not part of the name, so give different names to differently
-    configured splitters (names built by `strategies.get("langchain:...", chunk_size=...)` include them).
+    `name` goes into chunk ids and tables; by default "<module>:<ClassName>" (or the function's name).
+    A hand-wrapped splitter's own settings are unknown to chunkopt, so give differently configured
+    splitters different names; one built by name (`strategies.get("langchain:...", chunk_size=...)`)
+    has its settings as parameters, which its ids and the tables include.
     """
     _piece_reader(splitter, repr(splitter))  # refuses what cannot be wrapped, now rather than at the first text
     return WrappedStrategy(splitter, name=name or _default_name(splitter), encoding=encoding)

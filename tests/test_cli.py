@@ -195,7 +195,8 @@ def test_strategies_lists_each_with_its_parameters():
     assert "  chunk_size (default 512 tokens" in result.output
 
 
-@pytest.mark.parametrize("command", [[], ["sweep"], ["chunk"], ["strategies"], ["import-chroma"], ["queries"]])
+@pytest.mark.parametrize("command", [[], ["sweep"], ["chunk"], ["strategies"], ["import-chroma"], ["import-squad"],
+                                     ["queries"], ["index"]])
 def test_every_help_shows_an_example(command):
     result = CliRunner().invoke(main, [*command, "--help"])
     assert result.exit_code == 0
@@ -248,3 +249,13 @@ def test_a_query_set_found_in_the_folder_is_used_and_not_counted_as_skipped(work
     assert result.exit_code == 0, result.output
     assert "read 3 documents" in result.output and "1 query file" in result.output
     assert "unsupported" not in result.output and "generated" not in result.output
+
+
+def test_a_sweep_on_generated_queries_says_so_and_records_the_generator(workspace):
+    result = CliRunner().invoke(main, ["sweep", "docs", "--strategy", "fixed", "--chunk-size", "16,64",
+                                       "--out", "tuned.json", "--report", "report.html"])
+    assert result.exit_code == 0, result.output
+    assert "Generated queries (cloze v1, seed 0" in result.output
+    generator = read_config(workspace / "tuned.json")["queries"]["generator"]
+    assert generator["name"] == "cloze" and generator["seed"] == 0
+    assert "generated (cloze v1, seed 0" in (workspace / "report.html").read_text()

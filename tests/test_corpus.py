@@ -334,6 +334,8 @@ def test_pypdf_problems_are_one_warning_naming_the_files_not_a_log_line_each(tmp
     assert messages[0].startswith("pypdf reported 4 problem(s) reading a.pdf, b.pdf; the text may be incomplete.")
     assert "incorrect startxref pointer" in messages[0]
     assert not [r for r in caplog.records if r.name.startswith("pypdf")]
+
+
 def test_pdf_page_starts_are_recorded_for_page_metadata(tmp_path):
     pypdf = pytest.importorskip("pypdf")
     write(tmp_path / "paper.pdf", pdf_bytes(pypdf, ["Page one text", "Page two text"]))

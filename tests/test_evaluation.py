@@ -9,7 +9,7 @@ import strategies
 from chunkopt.corpus import Corpus, Document
 from chunkopt.evaluation import COSTS, CURVE_METRICS, DEFAULT_BUDGETS, METRICS, budget_curve, curve_key, evaluate
 from chunkopt.queries import Query, Reference
-from chunkopt.retrieval import Retriever, get_retriever
+from chunkopt.retrievers import Retriever, get_retriever
 from strategies.base import Param, ParameterError, Span, Strategy
 from strategies.tokens import get_tokenizer
 
@@ -167,7 +167,7 @@ def test_to_dict_is_json_ready():
 
 
 def test_unknown_retriever_is_an_error():
-    with pytest.raises(ParameterError, match="unknown retriever 'nope'; available retrievers: bm25, lsa, neural"):
+    with pytest.raises(ParameterError, match="unknown retriever 'nope'; available retrievers: bm25, endpoint, hybrid, lsa, neural"):
         evaluate(CORPUS, QUERIES, ParagraphChunker(), "nope")
 
 

@@ -10,8 +10,9 @@ from sklearn.feature_extraction.text import HashingVectorizer  # noqa: E402
 
 import strategies  # noqa: E402
 from chunkopt.corpus import Corpus, Document  # noqa: E402
-from chunkopt.index import StoreError, build_index, embedder_name  # noqa: E402
+from chunkopt.index import StoreError, build_index  # noqa: E402
 from chunkopt.integrations.chroma_store import ChromaStore  # noqa: E402
+from strategies.base import ParameterError  # noqa: E402
 
 PARAGRAPHS = [f"Paragraph {n} is about subject {n}. " + " ".join(f"w{n}x{k}" for k in range(25)) + "."
               for n in range(6)]
@@ -135,7 +136,21 @@ def test_a_file_is_refused_as_a_database(tmp_path):
         ChromaStore(tmp_path / "db")
 
 
-def test_the_embedder_is_the_flag_then_the_tuned_dense_model_then_the_packaged_one():
-    assert embedder_name({"retriever": "bm25"}, "/models/e5") == "/models/e5"
-    assert embedder_name({"retriever": "neural", "retriever_params": {"model": "/models/bge"}}, None) == "/models/bge"
-    assert embedder_name({"retriever": "bm25"}, None) == "all-MiniLM-L6-v2"
+def test_a_read_only_folder_is_refused(tmp_path):
+    import os
+
+    (tmp_path / "ro").mkdir()
+    os.chmod(tmp_path / "ro", 0o500)
+    try:
+        if os.access(tmp_path / "ro", os.W_OK):  # root ignores permissions: nothing to test then
+            pytest.skip("running as root")
+        with pytest.raises(ParameterError, match="chroma:.*ro.*cannot write"):
+            ChromaStore(tmp_path / "ro" / "db")
+    finally:
+        os.chmod(tmp_path / "ro", 0o700)
+
+
+@pytest.mark.parametrize("name", ["ab", "-chunks", "my chunks"])
+def test_a_collection_name_chroma_would_refuse_is_refused_first(tmp_path, name):
+    with pytest.raises(StoreError, match="collection name must be 3-512 characters"):
+        ChromaStore(tmp_path / "db", collection=name)

@@ -64,3 +64,16 @@ def test_from_config_builds_the_tuned_chunker(tmp_path):
                  "tokenizer": "cl100k_base"}, tmp_path / "tuned.json")
     splitter = TunedTextSplitter.from_config(tmp_path / "tuned.json")
     assert splitter.chunker == CHUNKER and splitter.split_text(REPEATED) == [c.text for c in CHUNKER.chunk(REPEATED)]
+
+
+def test_markdown_sources_give_heading_paths(bundled):
+    document = bundled["product/configuration-reference.md"]
+    docs = TunedTextSplitter(CHUNKER).create_documents([document.text], [{"source": "docs/configuration-reference.md"}])
+    assert docs[0].metadata["headings"] == ["Lumen Relay Agent — Configuration Reference"]
+    assert any(d.metadata["headings"][-1] == "`listen`" for d in docs)
+
+
+def test_the_format_can_be_given_for_texts_without_a_source():
+    splitter = TunedTextSplitter(strategies.get("recursive", chunk_size=14), format="markdown")
+    [first, second] = splitter.create_documents(["# Tea\n\nBrew it hot, three minutes.\n\n## Cold\n\nBrew it cold overnight."])
+    assert (first.metadata["headings"], second.metadata["headings"]) == (["Tea"], ["Tea", "Cold"])

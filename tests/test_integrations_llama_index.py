@@ -51,3 +51,11 @@ def test_from_config_builds_the_tuned_chunker(tmp_path):
     save_config({"schema_version": 1, "chunkopt_version": "0.1.0", "strategy": "fixed", "params": CHUNKER.params,
                  "tokenizer": "cl100k_base"}, tmp_path / "tuned.json")
     assert TunedNodeParser.from_config(tmp_path / "tuned.json").chunker == CHUNKER
+
+
+def test_markdown_files_give_heading_paths(bundled):
+    document = bundled["support/FAQ.md"]
+    nodes = TunedNodeParser(CHUNKER).get_nodes_from_documents(
+        [Document(id_="faq", text=document.text, metadata={"file_name": "FAQ.md"})])
+    assert nodes[0].metadata["headings"] == ["Frequently Asked Questions"]
+    assert {n.metadata["headings"][-1] for n in nodes} >= {"Accounts and billing", "The agent"}

@@ -7,7 +7,7 @@ import pytest
 import strategies
 from chunkopt.corpus import Corpus, Document
 from chunkopt.manifest import (
-    MANIFEST_VERSION, DocumentState, Manifest, ManifestError, prepare_manifest, read_manifest, update, write_manifest,
+    MANIFEST_VERSION, DocumentState, Manifest, ManifestError, read_manifest, update, write_manifest,
 )
 
 PARAGRAPHS = [f"Paragraph {n} is about subject {n}. " + " ".join(f"w{n}x{k}" for k in range(25)) + "."
@@ -115,21 +115,21 @@ def test_a_manifest_with_damaged_entries_is_refused(tmp_path):
         read_manifest(tmp_path / "state.json")
 
 
-def test_a_prepared_manifest_leaves_the_old_file_until_commit(tmp_path):
-    path = tmp_path / "state.json"
-    path.write_text("old")
-    prepared = prepare_manifest(Manifest("c", "fixed", {}, {"a": DocumentState("h", ("i",))}), path)
-    assert path.read_text() == "old"
-    prepared.commit()
-    assert read_manifest(path).documents["a"].chunks == ("i",)
+def test_writing_a_manifest_leaves_no_temporary_file(tmp_path):
+    write_manifest(Manifest("c", "fixed", {}, {"a": DocumentState("h", ("i",))}), tmp_path / "state.json")
     assert [p.name for p in tmp_path.iterdir()] == ["state.json"]
 
 
-def test_a_discarded_manifest_leaves_no_temporary_file(tmp_path):
-    prepare_manifest(Manifest("c", "fixed", {}, {}), tmp_path / "state.json").discard()
-    assert list(tmp_path.iterdir()) == []
+def test_an_unwritable_place_is_refused_naming_the_manifest(tmp_path):
+    (tmp_path / "file").write_text("")
+    with pytest.raises(ManifestError, match="cannot write manifest .*file/state.json"):
+        write_manifest(Manifest("c", "fixed", {}, {}), tmp_path / "file" / "state.json")
 
 
-def test_an_unwritable_folder_is_refused_naming_the_manifest(tmp_path):
-    with pytest.raises(ManifestError, match="cannot write manifest .*missing/state.json"):
-        write_manifest(Manifest("c", "fixed", {}, {}), tmp_path / "missing" / "state.json")
+def test_a_rebuild_never_deletes_an_id_it_upserts():
+    """After a rebuild that was interrupted, the state mixes both configurations' ids: those of the new one stay."""
+    new = CHUNKER.chunk(TEXT, doc_id="a")
+    mixed = Manifest("mixed", "recursive", {}, {"a": DocumentState("", ("old-id", new[0].id))})
+    plan = update(corpus(a=TEXT), CHUNKER, mixed)
+    assert plan.rebuild and plan.deletes == (("a", "old-id"),)
+    assert [c.id for c in plan.upserts] == [c.id for c in new]

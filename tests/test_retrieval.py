@@ -8,7 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from chunkopt.retrieval import EmbeddingCache, available_retrievers, get_retriever, top_k
+from chunkopt.retrievers import available_retrievers, get_retriever, top_k
+from chunkopt.retrievers.dense import EmbeddingCache
 from strategies.base import ParameterError
 
 TEXTS = [
@@ -21,7 +22,7 @@ TEXTS = [
 
 
 def test_available_retrievers_are_the_built_ins():
-    assert available_retrievers() == ["bm25", "lsa", "neural", "tfidf"]
+    assert available_retrievers() == ["bm25", "endpoint", "hybrid", "lsa", "neural", "tfidf"]
 
 
 @pytest.mark.parametrize("name", ["tfidf", "bm25", "lsa"])
@@ -99,7 +100,7 @@ def test_index_bytes_of_lsa_is_the_dense_chunk_vectors():
 
 
 def test_unknown_retriever_lists_the_valid_names():
-    with pytest.raises(ParameterError, match="unknown retriever 'elastic'; available retrievers: bm25, lsa, neural, tfidf"):
+    with pytest.raises(ParameterError, match="unknown retriever 'elastic'; available retrievers: bm25, endpoint, hybrid, lsa, neural, tfidf"):
         get_retriever("elastic")
 
 
@@ -161,6 +162,41 @@ def test_neural_retriever_ranks_relevant_text_first():
     assert retriever.index_bytes == len(TEXTS) * 384 * 4  # all-MiniLM-L6-v2: 384 float32 dimensions
 
 
+def test_neural_rerun_takes_every_chunk_from_the_disk_cache(tmp_path, monkeypatch):
+    pytest.importorskip("sentence_transformers")
+    from chunkopt.retrievers import cache, dense
+
+    monkeypatch.setattr(cache, "cache_folder", lambda: tmp_path)
+    monkeypatch.setattr(dense, "_stores", {})
+    monkeypatch.setattr(dense, "_memory", {})
+    first = get_retriever("neural").fit(TEXTS)
+    monkeypatch.setattr(dense, "_memory", {})  # as a new process would start
+    second = get_retriever("neural").fit(TEXTS)
+    assert first.fit_summary() == {"chunks_embedded": 5, "chunks_cached": 0}
+    assert second.fit_summary() == {"chunks_embedded": 0, "chunks_cached": 5}
+    np.testing.assert_array_equal(first.vectors, second.vectors)
+
+
+def test_hybrid_with_the_packaged_model_ranks_relevant_text_first():
+    pytest.importorskip("sentence_transformers")
+    retriever = get_retriever("hybrid").fit(TEXTS)  # dense: neural, the packaged all-MiniLM-L6-v2
+    indices, _ = retriever.search(["how do plants make food from sunlight", "magma in volcanoes"], k=2)
+    assert indices[:, 0].tolist() == [1, 3]
+    assert retriever.params["dense_params"]["model"] is None
+
+
+def test_neural_model_that_is_not_installed_is_a_parameter_error_naming_it():
+    with pytest.raises(ParameterError, match=r"neural: model 'no-such-org/no-such-model' is neither a local folder nor"):
+        get_retriever("neural", model="no-such-org/no-such-model").fit(TEXTS)
+
+
+def test_neural_model_folder_that_is_not_a_sentence_transformers_model_is_a_parameter_error(tmp_path):
+    pytest.importorskip("sentence_transformers")
+    (tmp_path / "notes.txt").write_text("not a model")
+    with pytest.raises(ParameterError, match=r"could not be loaded as a sentence-transformers model"):
+        get_retriever("neural", model=str(tmp_path)).fit(TEXTS)
+
+
 WORDS = ["alpha", "beta", "gamma", "delta", "fee", "late", "cap", "bank", "sun", "magma"]
 _text = st.lists(st.sampled_from(WORDS), min_size=1, max_size=8).map(" ".join)
 
@@ -193,14 +229,14 @@ def test_dense_search_in_blocks_gives_the_full_matrix_scores_up_to_rounding(text
 
 
 def test_block_size_fits_the_search_memory_budget():
-    from chunkopt import retrieval
+    from chunkopt.retrievers import base as retrieval
 
     retriever = get_retriever("bm25").fit(["cat sat"] * 1000)
     assert retriever.block_size() == retrieval.SEARCH_BLOCK_BYTES // (retrieval.SCORE_ROW_BYTES * 1000)
 
 
 def test_block_size_is_at_least_one_query():
-    from chunkopt import retrieval
+    from chunkopt.retrievers import base as retrieval
 
     retriever = get_retriever("bm25").fit(["cat sat", "dog"])
     retrieval_budget, retrieval.SEARCH_BLOCK_BYTES = retrieval.SEARCH_BLOCK_BYTES, 1

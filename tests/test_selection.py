@@ -126,3 +126,13 @@ def test_decide_never_recommends_a_configuration_significantly_worse_than_the_ba
     decision = decide(rows, [top, cheap, base], "iou", Constraints(max_chunks=500), baseline=2, alpha=0.1)
     assert decision.tied == (0, 1)
     assert decision.recommended == 0
+
+
+def test_when_the_top_scorer_beats_the_baseline_the_recommendation_beats_it_too():
+    top = [1.0] * 8 + [0.0] * 4     # beats the baseline on 6 of 6 differing queries: p 1/64, Holm 0.031
+    cheap = [1.0] * 5 + [0.0] * 7   # tied with the top (p 1/8), but beats the baseline only 3 to 0 (p 1/8)
+    base = [1.0] * 2 + [0.0] * 10
+    rows = [row("top", 0.67, tokens=900), row("cheap", 0.42, tokens=100), row("base", 0.17, tokens=500)]
+    decision = decide(rows, [top, cheap, base], "iou", Constraints(), baseline=2)
+    assert decision.tied == (0, 1)
+    assert decision.recommended == 0

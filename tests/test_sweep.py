@@ -314,7 +314,7 @@ def test_the_baseline_line_gives_the_gain_with_its_interval(corpus, monkeypatch)
     worse = [x - 0.1 for x in better]
     sweep = sweep_with(monkeypatch, corpus, {16: better, 64: worse}, baseline="fixed chunk_size=64")
     assert sweep.explain().splitlines()[-1] == (
-        "  +10.0 points over your baseline fixed chunk_size=64 (95% CI +10.0 to +10.0, p = 0.00049)"
+        "  +10.0 points over your baseline fixed chunk_size=64 (95% CI +10.0 to +10.0, p = 0.00024)"
     )
 
 

@@ -148,3 +148,30 @@ def test_langchain_and_chonkie_splitters_run_in_a_sweep_beside_the_built_ins(bun
     sweep = Sweep(grid, retriever="bm25", checkpoint_dir=None).fit(corpus, queries)
     assert {r["strategy"] for r in sweep.results_} == {"langchain:RecursiveCharacterTextSplitter", "chonkie:TokenChunker", "recursive"}
     assert all(0 <= r["recall"] <= 1 for r in sweep.results_)
+
+
+def test_a_langchain_baseline_is_on_the_sweeps_table(tmp_path):
+    pytest.importorskip("langchain_text_splitters")
+    from click.testing import CliRunner
+
+    from chunkopt.cli import main
+
+    result = CliRunner().invoke(main, [
+        "sweep", "corpora/docs", "--queries", "corpora/queries.jsonl", "--strategy", "recursive", "--chunk-size", "256",
+        "--overlap", "0", "--retriever", "bm25", "--no-checkpoint", "--results", str(tmp_path / "results.jsonl"),
+        "--baseline", "langchain:RecursiveCharacterTextSplitter chunk_size=1000 chunk_overlap=200"])
+    assert result.exit_code == 0, result.output
+    assert "langchain:RecursiveCharacterTextSplitter chunk_size=1000" in result.output
+    rows = (tmp_path / "results.jsonl").read_text().splitlines()
+    assert len(rows) == 2 and any("langchain:RecursiveCharacterTextSplitter" in row for row in rows)
+
+
+def test_an_unknown_langchain_baseline_is_a_usage_error():
+    pytest.importorskip("langchain_text_splitters")
+    from click.testing import CliRunner
+
+    from chunkopt.cli import main
+
+    result = CliRunner().invoke(main, ["sweep", "corpora/docs", "--queries", "corpora/queries.jsonl", "--no-checkpoint",
+                                       "--baseline", "langchain:NoSuchSplitter chunk_size=1000"])
+    assert result.exit_code == 2 and "has no class 'NoSuchSplitter'" in result.output and "Traceback" not in result.output

@@ -11,17 +11,21 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
+import chromadb
 import numpy as np
 
 from chunkopt.index import StoreError, chunk_record
 from chunkopt.manifest import DocumentState, Manifest
+from chunkopt.outputs import check_writable_folder
 from strategies.base import Chunk
 
 DEFAULT_COLLECTION = "chunkopt"
 _DATABASE_FILE = "chroma.sqlite3"
+_COLLECTION_NAME = re.compile(r"[a-zA-Z0-9](?:[a-zA-Z0-9._-]{1,510})[a-zA-Z0-9]")
 _PAGE = 5000  # ids read per request when the collection is read back
 
 
@@ -29,6 +33,9 @@ class ChromaStore:
     """A collection in an embedded Chroma database at `path`, created on the first write."""
 
     def __init__(self, path: str | os.PathLike[str], collection: str = DEFAULT_COLLECTION, embedder: str = "") -> None:
+        if not _COLLECTION_NAME.fullmatch(collection):
+            raise StoreError(f"collection name must be 3-512 characters of letters, digits, '.', '_' and '-', starting "
+                             f"and ending with a letter or digit (Chroma's rule), got {collection!r}")
         self.path = Path(path)
         self.name = collection
         self.embedder = embedder
@@ -44,8 +51,6 @@ class ChromaStore:
             return self._collection
         if not create and not (self.path / _DATABASE_FILE).exists():
             return None
-        import chromadb
-
         try:
             # chromadb caches one client per path string in the process: an absolute path cannot alias another folder
             self._client = self._client or chromadb.PersistentClient(path=str(self.path.absolute()))
@@ -132,8 +137,4 @@ def _check_place(path: Path) -> None:
     if path.is_dir() and any(path.iterdir()) and not (path / _DATABASE_FILE).exists():
         raise StoreError(f"chroma:{path} is a folder that holds no Chroma database ({_DATABASE_FILE}); "
                          "give an empty or new folder, or an existing Chroma database")
-    existing = path
-    while not existing.exists():
-        existing = existing.parent
-    if not os.access(existing, os.W_OK | os.X_OK):
-        raise StoreError(f"chroma:{path} is not writable ({existing} does not allow writing)")
+    check_writable_folder(path, f"chroma:{path}")  # creates and removes a probe file: the only sure test

@@ -3,8 +3,9 @@
 `split_text` returns the chunk texts; `create_documents` and `split_documents` return LangChain
 Documents whose `id` is the chunk's stable id and whose metadata holds the exact `start_index`
 and `end_index` (character offsets, carried from the chunker rather than found again with
-str.find as LangChain's own `add_start_index` does), `chunk_id`, `doc_hash`, `config` and any
-section metadata (`headings`, `page`). The document id that goes into each chunk id is the
+str.find as LangChain's own `add_start_index` does), `chunk_id`, `doc_hash`, `config` and, for
+Markdown and reStructuredText (`format=`, else the `source`'s extension), `headings` (and
+`context` where the strategy's context_header is on). The document id that goes into each chunk id is the
 Document's `id`, else its metadata's `source` (LangChain's loaders set it to the file path).
 Needs the `langchain` extra (langchain-text-splitters).
 """
@@ -18,7 +19,7 @@ from typing import Any, Iterable
 from langchain_core.documents import Document
 from langchain_text_splitters import TextSplitter
 
-from chunkopt.integrations import chunk_metadata
+from chunkopt.integrations import chunk_metadata, chunk_text
 from strategies.base import Chunk, Strategy
 from strategies.tokens import DEFAULT_ENCODING, get_tokenizer
 
@@ -26,7 +27,7 @@ from strategies.tokens import DEFAULT_ENCODING, get_tokenizer
 class TunedTextSplitter(TextSplitter):
     """LangChain's TextSplitter interface over a chunkopt strategy (budget and overlap in its tokens)."""
 
-    def __init__(self, chunker: Strategy, *, id_key: str = "source", **kwargs: Any) -> None:
+    def __init__(self, chunker: Strategy, *, id_key: str = "source", format: str | None = None, **kwargs: Any) -> None:
         tokenizer = get_tokenizer(chunker.params.get("encoding", DEFAULT_ENCODING))
         overlap = chunker.params.get("overlap", 0)
         kwargs = {"chunk_size": chunker.budget, "chunk_overlap": overlap if isinstance(overlap, int) and overlap < chunker.budget else 0,
@@ -34,6 +35,7 @@ class TunedTextSplitter(TextSplitter):
         super().__init__(**kwargs)
         self.chunker = chunker
         self.id_key = id_key
+        self.format = format  # "markdown" or "rst" for headings; None: from the source's extension
 
     @classmethod
     def from_config(cls, path: str | os.PathLike[str], **kwargs: Any) -> "TunedTextSplitter":
@@ -43,7 +45,7 @@ class TunedTextSplitter(TextSplitter):
         return cls(load_config(path), **kwargs)
 
     def split_text(self, text: str) -> list[str]:
-        return [chunk.text for chunk in self.chunker.chunk(text)]
+        return [chunk.text for chunk in chunk_text(self.chunker, text, None, self.format)]
 
     def create_documents(self, texts: list[str], metadatas: list[dict[Any, Any]] | None = None) -> list[Document]:
         metadatas = metadatas or [{}] * len(texts)
@@ -60,7 +62,8 @@ class TunedTextSplitter(TextSplitter):
         return out
 
     def _documents(self, text: str, metadata: dict[Any, Any], doc_id: Any) -> list[Document]:
-        chunks = self.chunker.chunk(text, doc_id=None if doc_id is None else str(doc_id))
+        chunks = chunk_text(self.chunker, text, None if doc_id is None else str(doc_id), self.format,
+                            metadata.get(self.id_key))
         return [Document(id=c.id, page_content=c.text, metadata=_metadata(metadata, c)) for c in chunks]
 
 

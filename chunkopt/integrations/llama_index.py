@@ -3,8 +3,9 @@
 Each node's `node_id` is the chunk's stable id (from the LlamaIndex Document's `id_`, the
 configuration and the chunk text), `start_char_idx`/`end_char_idx` are the chunk's exact
 character offsets into the document's text, and its metadata holds the document's metadata plus
-`chunk_id`, `doc_hash`, `config` and section metadata (`headings`, `page`). LlamaIndex's own
-post-processing re-finds offsets with str.find, which can land on an earlier copy of a repeated
+`chunk_id`, `doc_hash`, `config` and, for Markdown and reStructuredText (`format=`, else the
+extension of the `file_path`/`file_name` metadata SimpleDirectoryReader sets), `headings`.
+LlamaIndex's own post-processing re-finds offsets with str.find, which can land on an earlier copy of a repeated
 text; the parser puts the carried offsets back afterwards. Needs the `llama-index` extra.
 """
 
@@ -17,7 +18,7 @@ from llama_index.core.node_parser import NodeParser
 from llama_index.core.schema import BaseNode, Document, MetadataMode, NodeRelationship, TextNode
 from pydantic import PrivateAttr
 
-from chunkopt.integrations import chunk_metadata
+from chunkopt.integrations import chunk_metadata, chunk_text
 from strategies.base import Strategy
 
 
@@ -26,9 +27,12 @@ class TunedNodeParser(NodeParser):
 
     _chunker: Strategy = PrivateAttr()
 
-    def __init__(self, chunker: Strategy, **kwargs: Any) -> None:
+    _format: str | None = PrivateAttr(default=None)
+
+    def __init__(self, chunker: Strategy, *, format: str | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._chunker = chunker
+        self._format = format  # "markdown" or "rst" for headings; None: from the file_path / file_name metadata
 
     @property
     def chunker(self) -> Strategy:
@@ -50,7 +54,8 @@ class TunedNodeParser(NodeParser):
         for node in nodes:
             text = node.get_content(metadata_mode=MetadataMode.NONE)
             source = node.as_related_node_info()
-            for chunk in self._chunker.chunk(text, doc_id=node.node_id):
+            path = node.metadata.get("file_path") or node.metadata.get("file_name")
+            for chunk in chunk_text(self._chunker, text, node.node_id, self._format, path):
                 out.append(TextNode(
                     id_=chunk.id, text=chunk.text, start_char_idx=chunk.start, end_char_idx=chunk.end,
                     metadata=chunk_metadata(chunk), relationships={NodeRelationship.SOURCE: source},

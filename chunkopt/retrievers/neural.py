@@ -1,0 +1,73 @@
+"""The `neural` retriever: sentence-transformers embeddings, cosine (optional extra `chunkopt[neural]`).
+
+`model` is a local path or the name of a model in the Hugging Face cache (None: the
+all-MiniLM-L6-v2 shipped as a package); nothing is downloaded. Cached embeddings are keyed by
+the model's name plus a fingerprint of every file in its folder (weights, configuration,
+tokenizer), so a retrained model at the same path never reuses the old vectors.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from chunkopt.retrievers.dense import DenseRetriever, dense_params
+from strategies.base import Param, ParameterError
+
+FINGERPRINT_BLOCK = 1 << 20  # bytes read at a time while hashing model files
+
+
+def model_folder(model: str | None) -> Path:
+    """The folder a sentence-transformers model is loaded from: the shipped copy, a local path, or its Hugging Face snapshot."""
+    from strategies.embedders import SHIPPED_MODEL_NAMES, shipped_model_path
+
+    if model is None or model in SHIPPED_MODEL_NAMES:
+        return shipped_model_path()
+    if Path(model).expanduser().is_dir():
+        return Path(model).expanduser().resolve()
+    try:
+        from huggingface_hub import snapshot_download
+
+        return Path(snapshot_download(model, local_files_only=True))
+    except Exception:
+        raise ParameterError(
+            f"neural: model {model!r} is neither a local folder nor a model in the Hugging Face cache "
+            "(nothing is downloaded); leave model unset for the shipped all-MiniLM-L6-v2"
+        ) from None
+
+
+@lru_cache(maxsize=8)
+def fingerprint(folder: Path) -> str:
+    """BLAKE2b (16 bytes, hex) over the relative path, size and content of every file under `folder`."""
+    digest = hashlib.blake2b(digest_size=16)
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        digest.update(str(path.relative_to(folder)).encode() + b"\0" + str(path.stat().st_size).encode() + b"\0")
+        with open(path, "rb") as handle:
+            while block := handle.read(FINGERPRINT_BLOCK):
+                digest.update(block)
+    return digest.hexdigest()
+
+
+class NeuralRetriever(DenseRetriever):
+    """Cosine similarity of sentence-transformers embeddings; the queries and shared chunks of a sweep are embedded once."""
+
+    name = "neural"
+    description = "sentence-transformers embeddings (optional extra), cosine"
+    schema = dense_params(
+        Param("model", str, None, "local path or name of a sentence-transformers model", nullable=True),
+        Param("batch_size", int, 64, "texts encoded per batch", minimum=1),
+    )
+
+    def model_identity(self) -> str:
+        model = self._params["model"]
+        return f"sentence-transformers:{model or 'all-MiniLM-L6-v2'}:{fingerprint(model_folder(model))}"
+
+    def _encode(self, texts: list[str]) -> np.ndarray:
+        from strategies.embedders import load_sentence_transformer  # says how to install the extra if missing
+
+        model = load_sentence_transformer(self._params["model"])
+        return model.encode(texts, batch_size=self._params["batch_size"], normalize_embeddings=True,
+                            convert_to_numpy=True, show_progress_bar=False)
