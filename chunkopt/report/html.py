@@ -120,10 +120,16 @@ def _tied(sweep: Any) -> str:
     listing = f"<ul>{items}</ul>"
     if len(sweep.tied_) > TIED_SHOWN:
         listing = f"<details><summary>the {len(sweep.tied_)} tied configurations</summary>{listing}</details>"
+    if sweep.best_row_["baseline"]:
+        choice = "the baseline is among them, so it is kept"
+    elif sweep.baseline_row_ is not None:
+        choice = "the cheapest of them that beats the baseline is recommended"
+    else:
+        choice = "the cheapest of them is recommended"
     return (
         f"<section><h2>Tied with the best</h2><p>{len(sweep.tied_)} configuration(s) are not significantly worse "
-        f"than the top scorer on these queries; the cheapest of them is recommended. More queries narrow the "
-        f"intervals and shrink this set.</p>{listing}</section>"
+        f"than the top scorer on these queries; {choice}. More queries narrow the intervals and shrink this "
+        f"set.</p>{listing}</section>"
     )
 
 
