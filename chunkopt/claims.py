@@ -16,7 +16,6 @@ import hashlib
 import os
 import warnings
 from pathlib import Path
-from typing import Iterable, Iterator
 
 try:
     import fcntl

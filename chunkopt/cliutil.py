@@ -90,8 +90,12 @@ def interrupt_exits_130(command: Callable[..., Any]) -> Callable[..., Any]:
         try:
             return command(*args, **kwargs)
         except KeyboardInterrupt:
-            click.echo("\nInterrupted; no output was written. Rerun the same command to start again "
-                       "(a sweep resumes from its checkpoint).", err=True)
+            if click.get_current_context().info_name == "sweep":  # its outputs are written as a set, or not at all
+                message = ("Interrupted; no output was written. Rerun the same command to start again "
+                           "(configurations already scored are resumed from the checkpoint).")
+            else:
+                message = "Interrupted; what was printed so far is incomplete."
+            click.echo(f"\n{message}", err=True)
             sys.exit(130)
 
     return wrapper

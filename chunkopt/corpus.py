@@ -15,7 +15,6 @@ import logging
 import os
 import re
 import warnings
-from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType

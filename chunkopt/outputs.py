@@ -20,6 +20,7 @@ import tempfile
 from pathlib import Path
 from typing import Iterator, Mapping, TextIO
 
+from chunkopt.corpus import FORMATS
 from strategies.base import ParameterError
 
 
@@ -115,9 +116,15 @@ def check_outputs(outputs: Mapping[str, Path | None], inputs: Mapping[str, Path 
             if input_path is None:
                 continue
             input_path = Path(input_path)
-            if _same(path, input_path) or (input_path.is_dir() and path.exists() and _inside(path, input_path)):
+            inside = input_path.is_dir() and _inside(path, input_path)
+            if _same(path, input_path) or (inside and path.exists()):
                 raise OutputError(
                     f"{flag} {path} would overwrite the input {source} {input_path}; write the output elsewhere"
+                )
+            if inside and path.suffix.lower() in FORMATS:
+                raise OutputError(
+                    f"{flag} {path} is inside the input {source} {input_path}, so the next run would read it as a "
+                    "document; write the output elsewhere"
                 )
     flags = list(given)
     for i, flag in enumerate(flags):

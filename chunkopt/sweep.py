@@ -28,6 +28,7 @@ from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
 import numpy as np
 from joblib import Parallel, delayed
+from joblib.parallel import LokyBackend, get_active_backend
 
 import chunkopt
 import strategies
@@ -190,9 +191,12 @@ class Sweep:
         settings = self._settings()
         if self.n_jobs == 1 or count <= 1:
             return (_evaluate_one(c, corpus, queries, settings) for c in todo)
-        # Unordered, so each result is journaled the moment it exists; workers exit if we are killed.
-        parallel = Parallel(n_jobs=self.n_jobs, return_as="generator_unordered")
+        # Unordered, so each result is journaled the moment it exists; workers exit if we are killed
+        # (loky's from the moment they start; other backends' from their first task, if our children).
         parent = os.getpid()
+        loky = isinstance(get_active_backend()[0], LokyBackend)
+        from_start = {"initializer": watch_parent, "initargs": (parent,)} if loky else {}
+        parallel = Parallel(n_jobs=self.n_jobs, return_as="generator_unordered", **from_start)
         return parallel(delayed(_evaluate_in_worker)(parent, c, corpus, queries, settings) for c in todo)
 
     def _select(self, rows: list[dict]) -> None:

@@ -14,6 +14,7 @@ import threading
 WATCH_SECONDS = 0.5  # how often a worker checks that its parent is still there
 
 _watching = False
+_never = threading.Event()  # never set: waiting on it is the watchdog's pause between checks
 
 
 def watch_parent(parent_pid: int) -> None:
@@ -28,11 +29,9 @@ def watch_parent(parent_pid: int) -> None:
     _watching = True
 
     def watch() -> None:
-        while not _parent_gone.wait(WATCH_SECONDS):
+        while not _never.wait(WATCH_SECONDS):
             if os.getppid() != parent_pid:
                 os._exit(1)  # no cleanup to do: the results were for the dead parent
 
     threading.Thread(target=watch, name="chunkopt-watch-parent", daemon=True).start()
 
-
-_parent_gone = threading.Event()  # never set: waiting on it is the watchdog's interval

@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from strategies.base import Param, Span, Strategy, check_overlap
+from strategies.base import Param, ParameterError, Span, Strategy, check_overlap
 from strategies.fixed import TextTokens, check_encoding, text_tokens, token_windows
 from strategies.tokens import DEFAULT_ENCODING
 

@@ -3,7 +3,6 @@
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import textwrap
@@ -52,6 +51,15 @@ def test_output_over_a_document_of_the_folder_is_refused(workspace):
     assert result.exit_code == 2
     assert "would overwrite the input DOCS docs" in error_line(result)
     assert (workspace / "docs/notes/tax.txt").read_text() == DOCS["notes/tax.txt"]
+
+
+def test_new_document_like_output_inside_the_folder_is_refused(workspace):
+    result = sweep("--report", "docs/report.html")
+    assert result.exit_code == 2
+    assert error_line(result) == (
+        "Error: --report docs/report.html is inside the input DOCS docs, so the next run would read it as a document; "
+        "write the output elsewhere"
+    )
 
 
 def test_no_recommendation_writes_no_tuned_config_keeps_the_old_one_and_says_which_files_show_why(workspace):

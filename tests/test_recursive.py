@@ -151,3 +151,8 @@ def test_separators_must_be_a_list_of_strings():
 
 def test_registry_builds_the_recursive_strategy():
     assert isinstance(strategies.get("recursive", chunk_size=64), RecursiveChunker)
+
+
+def test_an_empty_separator_is_refused_since_token_windows_already_come_last():
+    with pytest.raises(ParameterError, match=r'separators must not contain "" \(an empty separator cuts nothing'):
+        RecursiveChunker(separators=["\n\n", ""])

@@ -5,6 +5,7 @@
 - `chunkopt.integrations.foreign`: LangChain, LlamaIndex and chonkie splitters named in a spec
   ("langchain:RecursiveCharacterTextSplitter chunk_size=1000"), built as chunkopt strategies
 - `chunkopt.integrations.chroma_store`: the Chroma database `chunkopt index` writes (extra `chroma`)
+- `chunkopt.integrations.dask`: `on_dask`, a sweep on a Dask cluster, the corpus sent once (extra `dask`)
 """
 
 from __future__ import annotations
