@@ -1,8 +1,5 @@
 """Third-party strategies join the registry through `register()` or the `chunkopt.strategies` entry points."""
 
-import sys
-import textwrap
-
 import pytest
 
 import strategies
@@ -47,26 +44,9 @@ def registry(monkeypatch):
 
 
 @pytest.fixture
-def installed_plugin(tmp_path, monkeypatch):
+def installed_plugin(fake_distribution):
     """A distribution on sys.path that declares entry points in group chunkopt.strategies."""
-    (tmp_path / f"{PLUGIN_MODULE}.py").write_text(PLUGIN_SOURCE)
-    dist_info = tmp_path / f"{PLUGIN_MODULE}-1.0.dist-info"
-    dist_info.mkdir()
-    (dist_info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {PLUGIN_MODULE}\nVersion: 1.0\n")
-    (dist_info / "entry_points.txt").write_text(
-        textwrap.dedent(
-            f"""\
-            [chunkopt.strategies]
-            halves = {PLUGIN_MODULE}:HalvesChunker
-            broken = {PLUGIN_MODULE}:NotAStrategy
-            """
-        )
-    )
-    monkeypatch.syspath_prepend(str(tmp_path))
-    strategies._installed_targets.cache_clear()  # entry points are read once per process
-    yield
-    sys.modules.pop(PLUGIN_MODULE, None)
-    strategies._installed_targets.cache_clear()
+    fake_distribution(PLUGIN_MODULE, PLUGIN_SOURCE, "chunkopt.strategies", {"halves": f"{PLUGIN_MODULE}:HalvesChunker", "broken": f"{PLUGIN_MODULE}:NotAStrategy"}, strategies)
 
 
 def test_builtins_are_available():

@@ -1,8 +1,5 @@
 """Third-party retrievers join the registry through `register_retriever()` or the `chunkopt.retrievers` entry points."""
 
-import sys
-import textwrap
-
 import numpy as np
 import pytest
 from click.testing import CliRunner
@@ -55,26 +52,9 @@ def registry(monkeypatch):
 
 
 @pytest.fixture
-def installed_plugin(tmp_path, monkeypatch):
+def installed_plugin(fake_distribution):
     """A distribution on sys.path that declares entry points in group chunkopt.retrievers."""
-    (tmp_path / f"{PLUGIN_MODULE}.py").write_text(PLUGIN_SOURCE)
-    dist_info = tmp_path / f"{PLUGIN_MODULE}-1.0.dist-info"
-    dist_info.mkdir()
-    (dist_info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {PLUGIN_MODULE}\nVersion: 1.0\n")
-    (dist_info / "entry_points.txt").write_text(
-        textwrap.dedent(
-            f"""\
-            [chunkopt.retrievers]
-            overlap = {PLUGIN_MODULE}:WordOverlapRetriever
-            broken = {PLUGIN_MODULE}:NotARetriever
-            """
-        )
-    )
-    monkeypatch.syspath_prepend(str(tmp_path))
-    retrievers._installed_targets.cache_clear()  # entry points are read once per process
-    yield
-    sys.modules.pop(PLUGIN_MODULE, None)
-    retrievers._installed_targets.cache_clear()
+    fake_distribution(PLUGIN_MODULE, PLUGIN_SOURCE, "chunkopt.retrievers", {"overlap": f"{PLUGIN_MODULE}:WordOverlapRetriever", "broken": f"{PLUGIN_MODULE}:NotARetriever"}, retrievers)
 
 
 class Constant(Retriever):
