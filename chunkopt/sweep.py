@@ -48,6 +48,9 @@ ProgressCallback = Callable[[Mapping[str, Any], int, int], None]
 # The default grid's baseline: what "512 tokens" advice gives, so the verdict says what tuning buys.
 DEFAULT_BASELINE = "fixed chunk_size=512 overlap=0"
 JOURNAL_FORMAT = 2  # rows carry per-query scores and the budget curve
+# A dense retriever reads only the first max_seq_length word pieces of a chunk; past this share of
+# a configuration's chunks the sweep says so, since its score is that of the chunks' beginnings.
+TRUNCATED_WARNING = 0.1
 
 
 class Sweep:
@@ -175,6 +178,7 @@ class Sweep:
         self.query_generator_ = getattr(queries, "generator_info", None)
         self.per_query_ = {row["label"]: {m: np.asarray(v) for m, v in row.pop("per_query").items()} for row in rows}
         self._select(rows)
+        _warn_truncation(self.results_)
         self.checkpoint_ = journal
         return self
 
@@ -261,6 +265,20 @@ class Sweep:
         from chunkopt.verdict import explain
 
         return explain(self)
+
+
+def _warn_truncation(rows: Sequence[Mapping[str, Any]]) -> None:
+    cut = [r for r in rows if r.get("truncated_share", 0) > TRUNCATED_WARNING]
+    if not cut:
+        return
+    cut.sort(key=lambda r: -r["truncated_share"])
+    named = ", ".join(f"{r['label']} ({r['truncated_share']:.0%})" for r in cut[:3]) + (", ..." if len(cut) > 3 else "")
+    warnings.warn(
+        f"{len(cut)} configuration(s) have chunks longer than the embedding model reads "
+        f"({cut[0]['max_seq_length']} word pieces), so they are embedded from their beginning only: {named}. "
+        "A vector index with this model does the same; a model with a longer input would score them differently",
+        stacklevel=3,
+    )
 
 
 def _claimed(todo: list[Configuration], claims: Claims, journal: Path | None) -> Iterator[Configuration]:

@@ -75,6 +75,7 @@ def test_report_has_the_recommendation_setup_charts_tables_and_misses(fitted, tm
                                     "Configurations, ranked by recall", "Queries the recommendation misses"]
     assert outline.tags["svg"] == 4  # budget curves, against tokens, chunks and chunk size
     assert outline.tags["details"] >= 1  # the full metric table is folded away
+    assert "chunks truncated" not in " ".join(outline.text)  # a lexical retriever reads every chunk whole
 
 
 def test_report_leads_with_the_verdict_and_names_the_setup(fitted, tmp_path):
@@ -153,3 +154,11 @@ def test_the_baseline_is_always_on_the_table(fitted):
     console = Console(width=140, record=True)
     console.print(results_table(sweep.results_, "recall", top=1, width=140))
     assert "fixed chunk_size=64" in console.export_text()
+
+
+def test_a_dense_retrievers_truncated_chunks_are_shown_beside_each_configuration(fitted, tmp_path, monkeypatch):
+    sweep = fitted[0]
+    rows = [dict(r, max_seq_length=256, truncated_share=0.5) for r in sweep.results_]
+    monkeypatch.setattr(sweep, "results_", rows)
+    html = page(fitted, tmp_path).read_text()
+    assert "<th>chunks truncated</th>" in html and "50% (over 256 word pieces)" in html

@@ -162,6 +162,15 @@ def test_neural_retriever_ranks_relevant_text_first():
     assert retriever.index_bytes == len(TEXTS) * 384 * 4  # all-MiniLM-L6-v2: 384 float32 dimensions
 
 
+def test_neural_retriever_says_how_many_texts_the_model_reads_only_the_start_of():
+    pytest.importorskip("sentence_transformers")
+    long = "The index keeps every chunk of the handbook. " * 40  # about 360 word pieces
+    retriever = get_retriever("neural").fit([long, "A short chunk.", "Another short one.", long + "Twice."])
+    summary = retriever.fit_summary()
+    assert summary["max_seq_length"] == 256  # all-MiniLM-L6-v2 reads 256 word pieces
+    assert summary["truncated_share"] == 0.5
+
+
 def test_neural_rerun_takes_every_chunk_from_the_disk_cache(tmp_path, monkeypatch):
     pytest.importorskip("sentence_transformers")
     from chunkopt.retrievers import cache, dense
@@ -172,8 +181,9 @@ def test_neural_rerun_takes_every_chunk_from_the_disk_cache(tmp_path, monkeypatc
     first = get_retriever("neural").fit(TEXTS)
     monkeypatch.setattr(dense, "_memory", {})  # as a new process would start
     second = get_retriever("neural").fit(TEXTS)
-    assert first.fit_summary() == {"chunks_embedded": 5, "chunks_cached": 0}
-    assert second.fit_summary() == {"chunks_embedded": 0, "chunks_cached": 5}
+    whole = {"max_seq_length": 256, "truncated_share": 0.0}  # short texts: the model reads all of each
+    assert first.fit_summary() == {"chunks_embedded": 5, "chunks_cached": 0, **whole}
+    assert second.fit_summary() == {"chunks_embedded": 0, "chunks_cached": 5, **whole}
     np.testing.assert_array_equal(first.vectors, second.vectors)
 
 

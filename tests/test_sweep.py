@@ -462,3 +462,21 @@ def test_workers_exit_when_the_sweep_is_killed(tmp_path):
             except ProcessLookupError:
                 pass
             os.close(fd)
+
+
+def test_chunks_longer_than_the_embedding_model_reads_are_warned_about(corpus, monkeypatch):
+    import chunkopt.sweep as sweep_module
+
+    real = fake_evaluate({16: [1.0, 0.0], 64: [1.0, 1.0]})
+
+    def with_truncation(corpus, queries, chunker, **settings):
+        result = real(corpus, queries, chunker, **settings)
+        share = 0.75 if chunker.params["chunk_size"] == 64 else 0.0
+        return type(result)(result.config, {**result.summary, "max_seq_length": 256, "truncated_share": share},
+                            result.per_query)
+
+    monkeypatch.setattr(sweep_module, "evaluate", with_truncation)
+    queries = [Query(f"q{i}", "anything", (Reference("bread.md", 0, 5),)) for i in range(2)]
+    with pytest.warns(UserWarning, match=r"1 configuration\(s\) have chunks longer than the embedding model reads "
+                                         r"\(256 word pieces\).*: fixed chunk_size=64 \(75%\)"):
+        Sweep([{"strategy": "fixed", "chunk_size": [16, 64]}]).fit(corpus, queries)

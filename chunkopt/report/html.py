@@ -205,19 +205,28 @@ def _size(row: Mapping[str, Any]) -> float:
 
 
 def _compact_table(rows: Sequence[Mapping[str, Any]], objective: str) -> str:
+    truncated = any("truncated_share" in r for r in rows)  # a dense retriever: how much it reads of each chunk
     head = "".join(f"<th>{h}</th>" for h in ("#", "configuration", escape(objective), "95% CI", "tied", "tokens/query",
-                                              "chunks", "ms p50"))
+                                              "chunks", "ms p50", *(["chunks truncated"] if truncated else [])))
     body = "\n".join(
         f"<tr class='{_row_class(r)}'><td>{r['rank']}</td><td>{escape(r['label'])}"
         + (" <strong>(recommended)</strong>" if r["recommended"] else "")
         + (" (baseline)" if r["baseline"] else "")
         + f"</td><td>{fmt(objective, r[objective])}</td><td>{fmt(objective, r['ci_low'])}&ndash;{fmt(objective, r['ci_high'])}</td>"
         f"<td>{'yes' if r['tied_with_best'] else ''}</td><td>{fmt('tokens_per_query', r['tokens_per_query'])}</td>"
-        f"<td>{fmt('n_chunks', r['n_chunks'])}</td><td>{fmt('query_ms_p50', r['query_ms_p50'])}</td></tr>"
+        f"<td>{fmt('n_chunks', r['n_chunks'])}</td><td>{fmt('query_ms_p50', r['query_ms_p50'])}</td>"
+        + (f"<td>{_truncated(r)}</td>" if truncated else "")
+        + "</tr>"
         for r in rows
     )
     return (f"<section><h2>Configurations, ranked by {escape(objective)}</h2>"
             f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></section>")
+
+
+def _truncated(row: Mapping[str, Any]) -> str:
+    if "truncated_share" not in row:
+        return ""
+    return f"{row['truncated_share']:.0%} (over {row['max_seq_length']} word pieces)"
 
 
 def _row_class(row: Mapping[str, Any]) -> str:

@@ -9,6 +9,7 @@ tokenizer), so a retrained model at the same path never reuses the old vectors.
 from __future__ import annotations
 
 import hashlib
+import json
 from functools import lru_cache
 from pathlib import Path
 
@@ -65,9 +66,41 @@ class NeuralRetriever(DenseRetriever):
         model = self._params["model"]
         return f"sentence-transformers:{model or 'all-MiniLM-L6-v2'}:{fingerprint(model_folder(model))}"
 
+    def _fit(self, texts: list[str]) -> None:
+        super()._fit(texts)
+        self._truncation = truncation(model_folder(self._params["model"]), texts)
+
+    def fit_summary(self) -> dict[str, float]:
+        """The cache counts, and how many indexed texts the model reads only the beginning of."""
+        return {**super().fit_summary(), **getattr(self, "_truncation", {})}
+
     def _encode(self, texts: list[str]) -> np.ndarray:
         from strategies.embedders import load_sentence_transformer  # says how to install the extra if missing
 
         model = load_sentence_transformer(self._params["model"])
         return model.encode(texts, batch_size=self._params["batch_size"], normalize_embeddings=True,
                             convert_to_numpy=True, show_progress_bar=False)
+
+
+def truncation(folder: Path, texts: list[str]) -> dict[str, float]:
+    """`max_seq_length` (word pieces the model reads) and `truncated_share` (texts longer than that).
+
+    A sentence-transformers model embeds only the first `max_seq_length` word pieces of a text
+    (256 for all-MiniLM-L6-v2, about 200 words): a 1,024-token chunk is indexed by its beginning.
+    That is what the team's own index does too, so it is measured, not hidden. Counted with the
+    model's own tokenizer file, without loading the model; empty when the folder has neither.
+    """
+    config, tokenizer_file = folder / "sentence_bert_config.json", folder / "tokenizer.json"
+    if not (config.is_file() and tokenizer_file.is_file()):
+        return {}
+    try:
+        limit = int(json.loads(config.read_text(encoding="utf-8"))["max_seq_length"])
+        from tokenizers import Tokenizer
+
+        tokenizer = Tokenizer.from_file(str(tokenizer_file))
+    except (ImportError, KeyError, TypeError, ValueError, OSError):
+        return {}
+    tokenizer.no_truncation()
+    tokenizer.no_padding()
+    lengths = [len(encoding.ids) for encoding in tokenizer.encode_batch(texts)]
+    return {"max_seq_length": limit, "truncated_share": sum(n > limit for n in lengths) / max(1, len(lengths))}
