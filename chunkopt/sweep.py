@@ -7,8 +7,8 @@
     sweep.explain()       # the verdict, with its confidence and the gain over the baseline
 
 The recommendation is the cheapest configuration that is not significantly worse than the top
-scorer on the same queries (`chunkopt.selection.decide`); the objective is recall at the token
-budget by default: did the model get to see the answer.
+scorer on the same queries, or the baseline when it is one of those (`chunkopt.selection.decide`);
+the objective is recall at the token budget by default: did the model get to see the answer.
 
 Work shared between configurations is done once per process: each document's tokens, sentence
 splits and sentence embeddings are cached by the strategies, so a 48-configuration sweep costs
@@ -246,7 +246,7 @@ class Sweep:
         if self.best_config_ is None:
             raise ValueError("this sweep has no recommendation: " + self.explain())
         config = Configuration(self.best_config_["strategy"], self.best_config_["params"])
-        return evaluate(corpus, queries, config.build(), retriever=self.retriever, **self.budget)
+        return evaluate(corpus, queries, config.build(), **self._settings())
 
     def budget_curve(self, label: str) -> list[dict[str, Any]]:
         """One configuration's budget curve (by its label): a dict per budget, smallest first."""

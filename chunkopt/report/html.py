@@ -16,6 +16,7 @@ from typing import Any, Mapping, Sequence
 
 import chunkopt
 from chunkopt.evaluation import CURVE_METRICS, budget_curve
+from chunkopt.grid import Configuration
 from chunkopt.outputs import write_atomic
 from chunkopt.report.svg import PALETTE, Chart
 from chunkopt.report.table import fmt
@@ -197,11 +198,8 @@ def _budget_chart(sweep: Any, colour: Mapping[str, str]) -> str:
 
 
 def _size(row: Mapping[str, Any]) -> float:
-    params = row["params"]
-    for name in ("chunk_size", "max_tokens"):
-        if name in params:
-            return params[name]
-    return 0
+    """The most tokens a chunk of the row's configuration may hold (its strategy's size parameter)."""
+    return Configuration(row["strategy"], row["params"]).size
 
 
 def _compact_table(rows: Sequence[Mapping[str, Any]], objective: str) -> str:
