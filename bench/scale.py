@@ -10,7 +10,7 @@ Each measurement runs in a fresh process, one configuration set at a time and on
 wall time runs from reading the corpus to the ranked results.
 
     python bench/scale.py --mb 10 30 60 100 --queries 4000 --grid '[{"strategy": "recursive", "chunk_size": 128}]'
-    python bench/scale.py --mb 100 --queries 10000 --grid default-subset
+    python bench/scale.py --mb 100 --queries 10000 --grid default          # the full default grid
     python bench/scale.py --mb 100 --files 3000 --read-only       # time to read (and hash) the folder
 """
 
@@ -29,6 +29,8 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+from chunkopt.grid import DEFAULT_GRID  # noqa: E402
 SAMPLE = ROOT / "corpora" / "docs"
 # One configuration per strategy and size of the default grid (its overlap variants cost the same).
 DEFAULT_SUBSET = [
@@ -109,6 +111,8 @@ def child(folder: str, grid_json: str, retriever: str, mode: str) -> None:
             nonlocal last
             now = time.perf_counter()
             per_config.append({"label": row["label"], "seconds": round(now - last, 1), "n_chunks": row["n_chunks"]})
+            print(f"  {done}/{total} {row['label']}: {now - last:.0f} s, {row['n_chunks']:,} chunks", file=sys.stderr,
+                  flush=True)
             last = now
 
         grid = json.loads(grid_json)
@@ -126,7 +130,8 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=1000)
     parser.add_argument("--retriever", default="bm25")
     parser.add_argument("--grid", default='[{"strategy": "recursive", "chunk_size": 128}]',
-                        help="a JSON grid, or default-subset (one configuration per strategy, sizes 128 and 1024)")
+                        help="a JSON grid; default (the sweep's default grid, 32 configurations); or default-subset "
+                             "(one configuration per strategy, sizes 128 and 1024)")
     parser.add_argument("--read-only", action="store_true", help="only time reading and hashing the folder")
     parser.add_argument("--unblocked", action="store_true",
                         help="score all queries in one block (the full matrix, as before blocking), to compare")
@@ -136,7 +141,7 @@ def main() -> None:
     if args.child:
         child(*args.child)
         return
-    grid = DEFAULT_SUBSET if args.grid == "default-subset" else json.loads(args.grid)
+    grid = {"default-subset": DEFAULT_SUBSET, "default": DEFAULT_GRID}.get(args.grid) or json.loads(args.grid)
     print(f"retriever {args.retriever}, {args.queries} queries, grid {json.dumps(grid)}"
           + (", all queries in one block (unblocked)" if args.unblocked else ""))
     print("| corpus | files | queries | read s | total s | peak MB | per configuration (s, chunks) |")
@@ -150,7 +155,7 @@ def main() -> None:
             out = subprocess.run(
                 [sys.executable, __file__, "--child", str(folder), json.dumps(grid), args.retriever,
                  "read-only" if args.read_only else "unblocked" if args.unblocked else "blocked"],
-                check=True, capture_output=True, text=True, cwd=ROOT,
+                check=True, stdout=subprocess.PIPE, text=True, cwd=ROOT,  # stderr: progress, as it happens
             ).stdout
             f = json.loads(out.strip().splitlines()[-1])
             configs = "; ".join(f"{c['label']} {c['seconds']:g} s, {c['n_chunks']:,}" for c in f.get("per_config", []))
