@@ -113,7 +113,8 @@ def _show_warning(message: Warning | str, category: type[Warning], filename: str
 @click.option("--chunk-size", callback=_csv(int), help="Sizes in tokens, e.g. 256,512 (max_tokens for semantic).")
 @click.option("--overlap", callback=_csv(int), help="Overlaps in tokens or percent of the size, e.g. 0,64 or 0,15%.")
 @click.option("--retriever", default="tfidf", show_default=True,
-              help="tfidf, bm25, lsa, neural, endpoint, hybrid or a plugin: see `chunkopt retrievers`.")
+              help="tfidf, bm25, lsa, neural, endpoint, hybrid or a plugin, with param=value words if needed: "
+                   "'neural precision=fp32'; see `chunkopt retrievers`.")
 @click.option("--top-k", type=click.IntRange(min=1), help="Score the top K chunks per query.")
 @click.option("--token-budget", type=click.IntRange(min=1),
               help="Score chunks in rank order while they fit in this many tokens (default 1024 unless --top-k).")
@@ -159,6 +160,7 @@ def sweep(docs: Path, queries_path: Path | None, grid_path: Path | None, strateg
     from chunkopt.outputs import check_outputs, check_writable_folder, staged
     from chunkopt.querygen import describe_generator
     from chunkopt.report import results_table, sweep_setup, write_html, write_results
+    from chunkopt.retrievers import parse_retriever
     from chunkopt.selection import Constraints
     from chunkopt.sweep import Sweep
 
@@ -174,6 +176,10 @@ def sweep(docs: Path, queries_path: Path | None, grid_path: Path | None, strateg
     encoding = cliutil.pick_encoding(encoding, grid_encoding(grid))
     constraints = Constraints(max_query_ms=max_query_ms, max_chunks=max_chunks, min_recall=min_recall,
                               max_context_tokens=max_context_tokens)
+    try:
+        parse_retriever(retriever)
+    except ParameterError as err:
+        raise click.BadParameter(str(err), param_hint="--retriever") from None
     search = Sweep(grid if custom_grid else None, retriever=retriever, top_k=top_k, token_budget=token_budget,
                    budgets=budgets or None, objective=objective, constraints=constraints, baseline=baseline,
                    alpha=alpha, resamples=resamples, seed=seed, encoding=encoding, n_jobs=jobs,

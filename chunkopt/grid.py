@@ -17,6 +17,7 @@ from typing import Any, Iterable, Mapping
 
 import strategies
 from chunkopt.corpus import read_text_file
+from chunkopt.specs import parse_spec
 from strategies.base import ParameterError, Strategy
 
 DEFAULT_SIZES = (128, 256, 512, 1024)
@@ -208,26 +209,9 @@ def parse_configuration(spec: str, encoding: str | None = None) -> Configuration
     spaces as in a shell. Parameters not given keep their defaults, and `encoding` is applied as
     in `expand`.
     """
-    import shlex
-
-    try:
-        words = shlex.split(spec)
-    except ValueError as err:
-        raise ParameterError(f"cannot read the configuration {spec!r}: {err}") from None
-    if not words or "=" in words[0]:
-        raise ParameterError(
-            f"a configuration is a strategy name and param=value words, like 'fixed chunk_size=512 overlap=64', got {spec!r}"
-        )
-    line: dict[str, Any] = {"strategy": words[0]}
-    for word in words[1:]:
-        name, sep, value = word.partition("=")
-        if not sep or not name:
-            raise ParameterError(f"in the configuration {spec!r}: expected param=value, got {word!r}")
-        try:
-            parsed = json.loads(value)
-        except ValueError:
-            parsed = value
-        line[name] = [parsed]  # an axis of one value, so a list value (separators) stays one value
+    name, params = parse_spec(spec, "a configuration", "fixed chunk_size=512 overlap=64")
+    # Each value an axis of one value, so a list value (separators) stays one value.
+    line: dict[str, Any] = {"strategy": name, **{k: [v] for k, v in params.items()}}
     try:
         return expand([line], encoding)[0]
     except ParameterError as err:

@@ -133,9 +133,11 @@ def chunk_record(chunk: Chunk, n_chunks: int) -> dict[str, Any]:
 def sentence_embedder(model: str) -> Embed:
     """A sentence-transformers model (local, never downloaded) as an Embed function: unit-length float32 rows.
 
-    It embeds through the `neural` retriever, so chunks a neural sweep already embedded come from
-    the persistent embedding cache (`chunkopt cache info`) instead of the model.
+    It embeds through the `neural` retriever at full precision (PyTorch, float32): the index holds
+    the vectors the team's own queries, embedded by the same model, will be compared with, not the
+    int8 approximation a sweep measures with. Chunks a `precision=fp32` sweep already embedded come
+    from the persistent embedding cache (`chunkopt cache info`) instead of the model.
     """
     from chunkopt.retrievers.neural import NeuralRetriever
 
-    return NeuralRetriever(model=model).embed
+    return NeuralRetriever(model=model, precision="fp32").embed

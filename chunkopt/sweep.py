@@ -38,7 +38,7 @@ from chunkopt.corpus import Corpus
 from chunkopt.evaluation import METRICS, budget_curve, check_budget, curve_points, evaluate
 from chunkopt.grid import Configuration, default_grid, expand, parse_configuration
 from chunkopt.queries import Query, queries_hash
-from chunkopt.retrievers import get_retriever
+from chunkopt.retrievers import Retriever, parse_retriever
 from chunkopt.selection import Constraints, Decision, check_objective, decide, pareto_front, rank
 from chunkopt.workers import watch_parent
 from strategies.base import ParameterError, Strategy
@@ -60,7 +60,7 @@ class Sweep:
         self,
         grid: Iterable[Mapping[str, Any]] | None = None,
         *,
-        retriever: str = "tfidf",
+        retriever: str | Retriever = "tfidf",
         top_k: int | None = None,
         token_budget: int | None = None,
         budgets: Sequence[int] | None = None,
@@ -78,7 +78,12 @@ class Sweep:
         if not isinstance(n_jobs, int) or isinstance(n_jobs, bool) or n_jobs == 0 or n_jobs < -1:
             raise ParameterError(f"n_jobs must be a positive number of processes or -1 for all cores, got {n_jobs!r}")
         self.grid = list(grid) if grid is not None else default_grid()
-        self.retriever = retriever
+        # `retriever` is a name or a name with parameters, "neural precision=fp32": built (and so
+        # checked) now; `retriever` keeps the name, `retriever_params` every parameter as resolved.
+        template = parse_retriever(retriever) if isinstance(retriever, str) else _fresh_copy(retriever)
+        self.retriever = template.name
+        self.retriever_params = template.params
+        self._retriever_template = template
         self.top_k = top_k
         self.token_budget = token_budget
         self.budgets = curve_points(top_k, token_budget, budgets)
@@ -110,6 +115,13 @@ class Sweep:
             )
 
     @property
+    def retriever_label(self) -> str:
+        """The retriever as on the command line, with the parameters that differ from their defaults."""
+        defaults = {p.name: p.default for p in type(self._retriever_template).schema}
+        changed = [f"{k}={v}" for k, v in self.retriever_params.items() if defaults.get(k, v) != v]
+        return " ".join([self.retriever, *changed])
+
+    @property
     def budget(self) -> dict[str, int | None]:
         return {"top_k": self.top_k, "token_budget": self.token_budget}
 
@@ -118,8 +130,7 @@ class Sweep:
         # The retriever's parameters as resolved (the endpoint's URL and model may come from the
         # environment): a journal written with another model is not resumed. Left out when there
         # are none, so tfidf journals keep their names.
-        retriever = self.retriever
-        retriever_params = (get_retriever(retriever) if isinstance(retriever, str) else retriever).params
+        retriever_params = self.retriever_params
         context = {
             "corpus": corpus.fingerprint(),
             "queries": queries_hash(queries),
@@ -184,7 +195,7 @@ class Sweep:
 
     def _settings(self) -> dict[str, Any]:
         """What `evaluate` is given for every configuration."""
-        return {"retriever": self.retriever, **self.budget, "budgets": None if self.top_k else self.budgets}
+        return {"retriever": self._retriever_template, **self.budget, "budgets": None if self.top_k else self.budgets}
 
     def _evaluate_one(self, config: Configuration, corpus: Corpus, queries: Sequence[Query]) -> dict:
         return _evaluate_one(config, corpus, queries, self._settings())
@@ -279,6 +290,14 @@ def _warn_truncation(rows: Sequence[Mapping[str, Any]]) -> None:
         "A vector index with this model does the same; a model with a longer input would score them differently",
         stacklevel=3,
     )
+
+
+def _fresh_copy(retriever: Retriever) -> Retriever:
+    """An unfitted copy of a Retriever, with the same parameters."""
+    if not isinstance(retriever, Retriever):
+        raise ParameterError(f"retriever must be a retriever name, like 'bm25' or 'neural precision=fp32', "
+                             f"or a Retriever, got {retriever!r}")
+    return type(retriever)(**retriever.params)
 
 
 def _claimed(todo: list[Configuration], claims: Claims, journal: Path | None) -> Iterator[Configuration]:

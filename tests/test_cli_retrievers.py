@@ -76,3 +76,28 @@ def test_a_bad_cache_size_limit_stops_the_sweep_with_one_line(workspace, endpoin
     result = sweep("--retriever", "endpoint", "--no-checkpoint")
     assert result.exit_code == 2
     assert "Error: CHUNKOPT_CACHE_MAX_BYTES must be a positive integer number of bytes, got '-1'" in result.output
+
+
+def test_retriever_parameters_are_given_as_words_and_recorded_in_the_tuned_json(workspace):
+    import json
+
+    result = sweep("--retriever", "bm25 k1=2.0 b=0.5", "--no-checkpoint", "--out", "tuned.json",
+                   "--report", "report.html")
+    assert result.exit_code == 0, result.output
+    tuned = json.loads((workspace / "tuned.json").read_text())
+    assert tuned["retriever"] == "bm25"
+    assert tuned["retriever_params"] == {"k1": 2.0, "b": 0.5}
+    assert "bm25 k1=2.0 b=0.5" in (workspace / "report.html").read_text()  # the setup box
+
+
+@pytest.mark.parametrize("spec, message", [
+    ("bm25 k1=-1", "k1"),
+    ("bm25 q=1", "unknown parameter 'q'"),
+    ("bm25 k1", "expected param=value, got 'k1'"),
+    ("nosuch", "unknown retriever 'nosuch'"),
+])
+def test_a_bad_retriever_spec_is_a_usage_error_naming_the_flag(workspace, spec, message):
+    result = sweep("--retriever", spec, "--no-checkpoint")
+    assert result.exit_code == 2, result.output
+    assert "--retriever" in result.output and message in result.output
+    assert "Traceback" not in result.output

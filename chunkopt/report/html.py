@@ -57,7 +57,7 @@ def sweep_setup(sweep: Any, corpus: Any, queries: Sequence[Any], queries_source:
     return {
         "documents": f"{len(corpus)} ({size / 1000:,.1f} KB)",
         "queries": f"{len(queries)}, {queries_source}",
-        "retriever": sweep.retriever,
+        "retriever": sweep.retriever_label,
         "context budget": context,
         "budget curve": (f"k = {points}" if budget["top_k"] else f"{points} tokens"),
         "objective": sweep.objective,

@@ -5,7 +5,7 @@
 
 Built-ins and third-party retrievers come through the same registry: the entry-point group
 `chunkopt.retrievers` (name = "package.module:Class", a subclass of Retriever), read once per
-process. `register_retriever()` adds one at run time (notebooks, tests).
+process. `parse_retriever("neural precision=fp32")` builds one from its command-line form. `register_retriever()` adds one at run time (notebooks, tests).
 
 Modules: base (Retriever, exact blocked top-k search), sparse (tfidf, bm25, lsa), dense (the
 embedding retrievers' base and their caches), cache (the persistent embedding cache), neural
@@ -21,6 +21,7 @@ from importlib.metadata import entry_points
 from typing import Any
 
 from chunkopt.retrievers.base import SCORE_ROW_BYTES, SEARCH_BLOCK_BYTES, Retriever, normalise, top_k
+from chunkopt.specs import parse_spec
 from strategies.base import ParameterError
 
 ENTRY_POINT_GROUP = "chunkopt.retrievers"
@@ -83,6 +84,13 @@ def get_retriever(name: str, **params: Any) -> Retriever:
     return retriever_class(name)(**params)
 
 
+def parse_retriever(spec: str) -> Retriever:
+    """A retriever written as on the command line (what `--retriever` takes): `"bm25"`,
+    `"neural precision=fp32"`, `"hybrid dense=neural rrf_k=60"`; parameters are checked here."""
+    name, params = parse_spec(spec, "a retriever", "neural precision=fp32")
+    return get_retriever(name, **params)
+
+
 __all__ = [
     "ENTRY_POINT_GROUP",
     "SCORE_ROW_BYTES",
@@ -90,6 +98,7 @@ __all__ = [
     "Retriever",
     "available_retrievers",
     "get_retriever",
+    "parse_retriever",
     "normalise",
     "register_retriever",
     "retriever_class",

@@ -1,7 +1,8 @@
 """Dense retrievers: texts embedded by a model, cosine similarity, embeddings cached twice.
 
-A subclass says who the model is (`model_identity`, which keys the cache) and how to embed a
-batch (`_encode`). Embeddings are looked up first in this process's memory (a sweep embeds the
+A subclass says who the model is (`model_identity`, which keys the cache), how to embed a
+batch (`_encode`) and, where the model reads less than the whole text, what it reads
+(`model_keys`: two chunks that are the same to the model are embedded once). Embeddings are looked up first in this process's memory (a sweep embeds the
 queries and many shared chunks once), then in the persistent `EmbeddingStore` on disk (a rerun,
 a resumed sweep or another sweep on the same corpus), and only the rest are encoded. When the
 cache folder cannot be written the retriever embeds without it and warns once.
@@ -23,11 +24,11 @@ MEMORY_TEXTS = 200_000  # texts kept in memory per model; about 300 MB of 384-di
 class EmbeddingCache:
     """Embeddings by text for one model in this process, so texts repeated across a sweep are embedded once.
 
-    `encode` maps a list of distinct texts to one row each. When more than `max_texts` are held,
-    it starts afresh.
+    `encode` maps a list of distinct texts to one row each (given here, or with each call). When
+    more than `max_texts` are held, it starts afresh.
     """
 
-    def __init__(self, encode: Callable[[list[str]], np.ndarray], max_texts: int = MEMORY_TEXTS) -> None:
+    def __init__(self, encode: Callable[[list[str]], np.ndarray] | None = None, max_texts: int = MEMORY_TEXTS) -> None:
         self.encode = encode
         self.max_texts = max_texts
         self.vectors: dict[str, np.ndarray] = {}
@@ -38,7 +39,10 @@ class EmbeddingCache:
         if missing:
             if len(self.vectors) + len(missing) > self.max_texts:
                 self.vectors.clear()
-            rows = (encode or self.encode)(missing)
+            encoder = encode or self.encode
+            if encoder is None:
+                raise TypeError("EmbeddingCache: give an encode function, at creation or with the call")
+            rows = encoder(missing)
             self.vectors.update(zip(missing, np.asarray(rows, dtype=np.float32)))
         return np.stack([self.vectors[t] for t in texts])
 
@@ -87,35 +91,47 @@ class DenseRetriever(Retriever):
         """One embedding row per text (distinct texts, none cached)."""
         raise NotImplementedError
 
-    def _encode_through_store(self, texts: list[str]) -> np.ndarray:
+    def model_keys(self, texts: list[str]) -> list[str]:
+        """What the model reads of each text, as the key its embedding is cached under: the text itself.
+
+        A model that reads only the first words of a long text overrides this, so that two texts
+        it cannot tell apart (chunks that start alike and are cut at the same word) share one key,
+        one embedding, and count as a cache hit.
+        """
+        return texts
+
+    def _encode_through_store(self, keys: list[str], texts: list[str]) -> np.ndarray:
         identity = self.model_identity()
         store = _store() if self._params["cache"] else None
         found: dict[int, np.ndarray] = {}
         if store is not None:
             try:
-                found = store.get(identity, texts)
+                found = store.get(identity, keys)
             except CacheUnavailable as exc:
                 _disable_store(store, exc)
                 store = None
-        todo = [i for i in range(len(texts)) if i not in found]
+        todo = [i for i in range(len(keys)) if i not in found]
         self._counts["cached"] += len(found)
         self._counts["embedded"] += len(todo)
         if todo:
             fresh = np.asarray(self._encode([texts[i] for i in todo]), dtype=np.float32)
             if store is not None:
                 try:
-                    store.put(identity, [texts[i] for i in todo], fresh)
+                    store.put(identity, [keys[i] for i in todo], fresh)
                 except CacheUnavailable as exc:
                     _disable_store(store, exc)
             found.update(zip(todo, fresh))
-        return np.stack([found[i] for i in range(len(texts))])
+        return np.stack([found[i] for i in range(len(keys))])
 
     def _embed(self, texts: list[str]) -> np.ndarray:
-        memory = _memory.setdefault(self.model_identity(), EmbeddingCache(self._encode_through_store))
+        keys = self.model_keys(texts)
+        text_of = dict(zip(keys, texts))  # one text per key: the model reads them all alike
+        memory = _memory.setdefault(self.model_identity(), EmbeddingCache())
         self._counts = {"embedded": 0, "cached": 0}
-        vectors = memory(texts, self._encode_through_store)  # this retriever's settings and counts
+        # With this retriever's settings (cache on or off) and counts.
+        vectors = memory(keys, lambda missing: self._encode_through_store(missing, [text_of[k] for k in missing]))
         held = len(texts) - self._counts["embedded"] - self._counts["cached"]
-        self._counts["cached"] += held  # answered from memory (with repeats)
+        self._counts["cached"] += held  # answered from memory: repeated texts, and texts the model reads alike
         return vectors
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:

@@ -3,7 +3,16 @@
 `model` is a local path or the name of a model in the Hugging Face cache (None: the
 all-MiniLM-L6-v2 shipped as a package); nothing is downloaded. Cached embeddings are keyed by
 the model's name plus a fingerprint of every file in its folder (weights, configuration,
-tokenizer), so a retrained model at the same path never reuses the old vectors.
+tokenizer), so a retrained model at the same path never reuses the old vectors, and by the
+precision it ran at.
+
+`precision="int8"` (the default) runs the model through ONNX Runtime with int8 weights
+(`onnx_encoder`), about 3x faster on a CPU and measured to rank chunkings like the float32 model;
+`precision="fp32"` is the plain sentence-transformers (PyTorch) path, the reference.
+
+The model reads only the first `max_seq_length` word pieces of a text, so embeddings are keyed by
+those word pieces, not by the whole text: chunks that begin alike and are both cut at the limit
+(a 512- and a 1,024-token chunk from the same start) are embedded once.
 """
 
 from __future__ import annotations
@@ -15,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
+from chunkopt.retrievers.base import normalise
 from chunkopt.retrievers.dense import DenseRetriever, dense_params
 from strategies.base import Param, ParameterError
 
@@ -59,12 +69,26 @@ class NeuralRetriever(DenseRetriever):
     description = "sentence-transformers embeddings (optional extra), cosine"
     schema = dense_params(
         Param("model", str, None, "local path or name of a sentence-transformers model", nullable=True),
+        Param("precision", str, "int8", "int8: ONNX Runtime with int8 weights, fast; fp32: PyTorch, the reference",
+              choices=("int8", "fp32")),
         Param("batch_size", int, 64, "texts encoded per batch", minimum=1),
     )
 
     def model_identity(self) -> str:
         model = self._params["model"]
-        return f"sentence-transformers:{model or 'all-MiniLM-L6-v2'}:{fingerprint(model_folder(model))}"
+        identity = f"sentence-transformers:{model or 'all-MiniLM-L6-v2'}:{fingerprint(model_folder(model))}"
+        return identity if self._params["precision"] == "fp32" else f"{identity}:onnx-int8"
+
+    def model_keys(self, texts: list[str]) -> list[str]:
+        """A digest of the word-piece ids the model reads of each text (truncated at max_seq_length);
+        the texts themselves for a model that does not start with a transformer."""
+        from chunkopt.retrievers.onnx_encoder import model_inputs, model_layout
+
+        folder = model_folder(self._params["model"])
+        if model_layout(folder).modules[0] != "Transformer":
+            return texts
+        return [hashlib.blake2b(np.asarray(ids, dtype=np.int32).tobytes(), digest_size=16).hexdigest()
+                for ids in model_inputs(folder, texts)]
 
     def _fit(self, texts: list[str]) -> None:
         super()._fit(texts)
@@ -75,6 +99,12 @@ class NeuralRetriever(DenseRetriever):
         return {**super().fit_summary(), **getattr(self, "_truncation", {})}
 
     def _encode(self, texts: list[str]) -> np.ndarray:
+        folder = model_folder(self._params["model"])
+        if self._params["precision"] == "int8":
+            from chunkopt.retrievers.onnx_encoder import model_inputs, onnx_encoder
+
+            encoder = onnx_encoder(folder, fingerprint(folder))
+            return normalise(encoder.encode(model_inputs(folder, texts), self._params["batch_size"]))
         from strategies.embedders import load_sentence_transformer  # says how to install the extra if missing
 
         model = load_sentence_transformer(self._params["model"])
