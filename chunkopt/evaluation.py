@@ -19,7 +19,9 @@ Metrics are those of `chunkopt.metrics`, per query, then averaged; `<metric>_std
 population standard deviation over queries (as in Chroma's report). Costs are measured: seconds
 to chunk every document and to build the index, single-query search latency (p50 and p95 over
 up to LATENCY_SAMPLES queries, each searched alone after the batch), chunks, index bytes and the
-mean number of tokens (the chunks' own `n_tokens`) returned per query.
+mean number of tokens (the chunks' own `n_tokens`) returned per query. With an approximate index
+(a dense retriever's `index="hnsw"`) the queries are also searched exactly, and the summary says
+what the index lost: `recall_exact`, `recall_lost` and `neighbours_found`.
 """
 
 from __future__ import annotations
@@ -151,6 +153,7 @@ def evaluate(
     k = _candidates_needed(n_tokens, top_k, max(points))
     indices, _ = retriever.search(texts, k)
     latencies = _latencies_ms(retriever, texts, k)
+    exact = retriever.search(texts, k, exact=True)[0] if retriever.approximate else None
 
     encoding = chunker.params.get("encoding") or DEFAULT_ENCODING
     boundaries = _Boundaries(encoding, corpus)
@@ -189,6 +192,8 @@ def evaluate(
         tokens_per_query=float(np.mean([row["n_tokens"] for row in rows])),
         **retriever.fit_summary(),  # e.g. chunks_embedded / chunks_cached for the dense retrievers
     )
+    if exact is not None:
+        summary.update(_approximation_loss(queries, indices, exact, ranges, n_tokens, top_k, selected, summary["recall"]))
     for point, scored_rows in curve.items():
         for name in CURVE_METRICS:
             column = "n_tokens" if name == "tokens_per_query" else name
@@ -276,6 +281,21 @@ def curve_points(top_k: int | None, token_budget: int | None, budgets: Sequence[
         if isinstance(b, bool) or not isinstance(b, (int, np.integer)) or b < 1:
             raise ParameterError(f"budgets must be positive integer numbers of tokens, got {b!r}")
     return sorted({int(b) for b in budgets} | {token_budget})
+
+
+def _approximation_loss(queries: list[Query], approximate: np.ndarray, exact: np.ndarray, ranges: list[metrics.Range],
+                        n_tokens: np.ndarray, top_k: int | None, selected: int, recall: float) -> dict[str, float]:
+    """What an approximate index cost: `recall_exact` (the recall exact search would give at the selected
+    budget), `recall_lost` (that minus the recall measured) and `neighbours_found` (the share of the
+    exact top candidates the index returned, the nearest-neighbour literature's recall@k)."""
+    recalls = []
+    for query, ranked in zip(queries, exact):
+        references = [(r.doc, r.start, r.end) for r in query.references]
+        count = _taken_counts(ranked, n_tokens, top_k is not None, [selected])[0]
+        recalls.append(_score(ranked[:count], ranges, n_tokens, references)["recall"])
+    found = [len(set(a) & set(e)) / max(1, len(e)) for a, e in zip(approximate.tolist(), exact.tolist())]
+    recall_exact = float(np.mean(recalls))
+    return {"recall_exact": recall_exact, "recall_lost": recall_exact - recall, "neighbours_found": float(np.mean(found))}
 
 
 def _candidates_needed(n_tokens: np.ndarray, top_k: int | None, largest: int) -> int:

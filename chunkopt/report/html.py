@@ -204,8 +204,10 @@ def _size(row: Mapping[str, Any]) -> float:
 
 def _compact_table(rows: Sequence[Mapping[str, Any]], objective: str) -> str:
     truncated = any("truncated_share" in r for r in rows)  # a dense retriever: how much it reads of each chunk
+    approximate = any("recall_lost" in r for r in rows)  # an HNSW index: what it missed against exact search
     head = "".join(f"<th>{h}</th>" for h in ("#", "configuration", escape(objective), "95% CI", "tied", "tokens/query",
-                                              "chunks", "ms p50", *(["chunks truncated"] if truncated else [])))
+                                              "chunks", "ms p50", *(["chunks truncated"] if truncated else []),
+                                              *(["recall lost to HNSW"] if approximate else [])))
     body = "\n".join(
         f"<tr class='{_row_class(r)}'><td>{r['rank']}</td><td>{escape(r['label'])}"
         + (" <strong>(recommended)</strong>" if r["recommended"] else "")
@@ -214,6 +216,7 @@ def _compact_table(rows: Sequence[Mapping[str, Any]], objective: str) -> str:
         f"<td>{'yes' if r['tied_with_best'] else ''}</td><td>{fmt('tokens_per_query', r['tokens_per_query'])}</td>"
         f"<td>{fmt('n_chunks', r['n_chunks'])}</td><td>{fmt('query_ms_p50', r['query_ms_p50'])}</td>"
         + (f"<td>{_truncated(r)}</td>" if truncated else "")
+        + (f"<td>{_approximation(r)}</td>" if approximate else "")
         + "</tr>"
         for r in rows
     )
@@ -225,6 +228,12 @@ def _truncated(row: Mapping[str, Any]) -> str:
     if "truncated_share" not in row:
         return ""
     return f"{row['truncated_share']:.0%} (over {row['max_seq_length']} word pieces)"
+
+
+def _approximation(row: Mapping[str, Any]) -> str:
+    if "recall_lost" not in row:
+        return ""
+    return f"{row['recall_lost'] * 100:.2f} points ({row['neighbours_found']:.1%} of exact neighbours found)"
 
 
 def _row_class(row: Mapping[str, Any]) -> str:

@@ -29,6 +29,11 @@ class Retriever:
     schema: ClassVar[tuple[Param, ...]] = ()
     description: ClassVar[str] = ""
 
+    @property
+    def approximate(self) -> bool:
+        """Whether `search` may miss true neighbours (an approximate index); then `search(..., exact=True)` does not."""
+        return False
+
     def __init__(self, **params: Any) -> None:
         known = {p.name: p for p in self.schema}
         unknown = sorted(set(params) - set(known))
@@ -73,18 +78,16 @@ class Retriever:
         return np.asarray(self._score(queries), dtype=np.float64)
 
     def search(
-        self, queries: Sequence[str], k: int, *, block_size: int | None = None
+        self, queries: Sequence[str], k: int, *, block_size: int | None = None, exact: bool = False
     ) -> tuple[np.ndarray, np.ndarray]:
         """Indices and scores of the k best texts per query, best first: arrays (n_queries, min(k, n_texts)).
 
         Equal scores are ordered by text index, lowest first. Queries are scored `block_size` at
         a time (default: as many as fit in SEARCH_BLOCK_BYTES), keeping only each block's top k,
-        so the result is the same as scoring all at once while peak memory stays bounded.
+        so the result is the same as scoring all at once while peak memory stays bounded. This
+        search is always exact; `exact` matters to retrievers with an approximate index.
         """
-        if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
-            raise ParameterError(f"k must be a positive integer number of chunks, got {k!r}")
-        if block_size is not None and (isinstance(block_size, bool) or not isinstance(block_size, int) or block_size < 1):
-            raise ParameterError(f"block_size must be a positive integer number of queries, got {block_size!r}")
+        check_search(k, block_size)
         self._require_fitted()
         queries = list(queries)
         rows = block_size or self.block_size()
@@ -116,6 +119,14 @@ class Retriever:
 
     def _score(self, queries: list[str]) -> np.ndarray:
         raise NotImplementedError
+
+
+def check_search(k: object, block_size: object = None) -> None:
+    """Refuse a k or block_size that is not a positive integer, naming it."""
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
+        raise ParameterError(f"k must be a positive integer number of chunks, got {k!r}")
+    if block_size is not None and (isinstance(block_size, bool) or not isinstance(block_size, int) or block_size < 1):
+        raise ParameterError(f"block_size must be a positive integer number of queries, got {block_size!r}")
 
 
 def top_k(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:

@@ -14,8 +14,9 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from chunkopt.retrievers.base import Retriever, normalise
+from chunkopt.retrievers.base import Retriever, check_search, normalise
 from chunkopt.retrievers.cache import CacheUnavailable, EmbeddingStore, warn_once
+from chunkopt.retrievers.hnsw import INDEX_PARAMS, HnswIndex
 from strategies.base import Param
 
 MEMORY_TEXTS = 200_000  # texts kept in memory per model; about 300 MB of 384-dimension vectors
@@ -77,10 +78,15 @@ def _disable_store(store: EmbeddingStore, exc: CacheUnavailable) -> None:
 
 
 class DenseRetriever(Retriever):
-    """Base of the embedding retrievers: implement `model_identity()` and `_encode(texts)`; `cache` turns the disk cache off."""
+    """Base of the embedding retrievers: implement `model_identity()` and `_encode(texts)`.
+
+    `cache` turns the disk cache off; `index="hnsw"` searches an HNSW graph (`chunkopt.retrievers.hnsw`)
+    instead of scoring every chunk, as a vector database would.
+    """
 
     schema: tuple[Param, ...] = (
         Param("cache", bool, True, "keep embeddings in the persistent cache on disk (chunkopt cache info)"),
+        *INDEX_PARAMS,
     )
 
     def model_identity(self) -> str:
@@ -139,9 +145,30 @@ class DenseRetriever(Retriever):
         what the index builder stores, so vectors measured in a sweep are not computed again."""
         return normalise(self._embed(list(texts))).astype(np.float32)
 
+    @property
+    def approximate(self) -> bool:
+        return self._params["index"] == "hnsw"
+
     def _fit(self, texts: list[str]) -> None:
         self.vectors = normalise(self._embed(texts))
         self._fit_counts = dict(self._counts)
+        self._graph = None
+        if self.approximate:
+            self._graph = HnswIndex(self.vectors, self._params["hnsw_m"], self._params["hnsw_ef_construction"],
+                                    self._params["hnsw_ef_search"])
+
+    def search(
+        self, queries: Sequence[str], k: int, *, block_size: int | None = None, exact: bool = False
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """As `Retriever.search`; with `index="hnsw"` the graph's answer unless `exact`."""
+        if not self.approximate or exact:
+            return super().search(queries, k, block_size=block_size)
+        check_search(k, block_size)
+        self._require_fitted()
+        queries = list(queries)
+        if not queries:
+            return np.zeros((0, min(int(k), self.n_texts)), dtype=np.intp), np.zeros((0, min(int(k), self.n_texts)))
+        return self._graph.search(normalise(self._embed(queries)), int(k))
 
     def fit_summary(self) -> dict[str, float]:
         """How many of the texts indexed by the last fit were embedded, and how many came from a cache."""
@@ -154,7 +181,7 @@ class DenseRetriever(Retriever):
     @property
     def index_bytes(self) -> int:
         self._require_fitted()
-        return int(self.vectors.nbytes)
+        return self._graph.nbytes if self._graph is not None else int(self.vectors.nbytes)
 
 
 def dense_params(*params: Param) -> tuple[Param, ...]:

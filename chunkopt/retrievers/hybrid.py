@@ -57,6 +57,9 @@ class HybridRetriever(Retriever):
             raise ParameterError("hybrid: dense must be a dense retriever such as neural or endpoint, got 'hybrid'")
         self.sparse = get_retriever("bm25", k1=self._params["k1"], b=self._params["b"])
         self.dense = get_retriever(self._params["dense"], **dict(dense_params or {}))
+        if self.dense.approximate:
+            raise ParameterError("hybrid: fusion ranks every chunk, so the dense retriever's index must be 'exact', "
+                                 "not 'hnsw'")
         self._params["dense_params"] = self.dense.params  # JSON-ready, as resolved (never an API key)
 
     def check(self, params: dict[str, Any]) -> None:

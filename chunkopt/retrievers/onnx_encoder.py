@@ -92,12 +92,21 @@ def model_layout(folder: Path) -> ModelLayout:
 
 @lru_cache(maxsize=4)
 def tokenizer(folder: Path):  # -> tokenizers.Tokenizer
-    """The model's fast tokenizer, truncating to max_seq_length as sentence-transformers does, never padding."""
-    layout = model_layout(folder)
-    from transformers import AutoTokenizer
+    """The model's fast tokenizer, truncating to max_seq_length as sentence-transformers does, never padding.
 
-    backend = AutoTokenizer.from_pretrained(str(layout.transformer), local_files_only=True).backend_tokenizer
-    backend = type(backend).from_str(backend.to_str())  # a copy: the settings below stay ours
+    Read from its tokenizer.json where there is one (quick: no transformers import), else
+    converted by transformers from whatever tokenizer files the model has.
+    """
+    layout = model_layout(folder)
+    if (layout.transformer / "tokenizer.json").is_file():
+        from tokenizers import Tokenizer
+
+        backend = Tokenizer.from_file(str(layout.transformer / "tokenizer.json"))
+    else:
+        from transformers import AutoTokenizer
+
+        backend = AutoTokenizer.from_pretrained(str(layout.transformer), local_files_only=True).backend_tokenizer
+        backend = type(backend).from_str(backend.to_str())  # a copy: the settings below stay ours
     backend.no_padding()
     backend.enable_truncation(layout.max_seq_length)
     return backend
