@@ -107,3 +107,17 @@ def test_a_model_int8_cannot_run_is_refused_naming_fp32(tmp_path):
         (tmp_path / name).write_bytes((shipped / name).read_bytes())
     with pytest.raises(ParameterError, match=r"Transformer, Pooling, Dense: use precision='fp32'"):
         get_retriever("neural", model=str(tmp_path), cache=False).fit(TEXTS)
+
+
+def test_a_cache_folder_that_cannot_be_written_exports_for_this_process_and_says_so(tmp_path, monkeypatch):
+    import strategies.embedders
+    from chunkopt.retrievers import cache, onnx_encoder
+    from chunkopt.retrievers.neural import fingerprint, model_folder
+
+    folder = model_folder(None)  # extracted before the cache folder turns unusable
+    (tmp_path / "a-file").write_text("not a folder")
+    monkeypatch.setattr(strategies.embedders, "cache_dir", lambda: tmp_path / "a-file" / "cache")
+    monkeypatch.setattr(cache, "_warned", set())
+    with pytest.warns(RuntimeWarning, match=r"cannot keep the int8 model in .*a-file.*: exporting it for this process only"):
+        model = onnx_encoder.quantised_model(folder, fingerprint(folder))
+    assert model.is_file()

@@ -19,6 +19,7 @@ module is a transformer.
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import json
 import logging
@@ -139,22 +140,20 @@ def quantised_model(folder: Path, model_fingerprint: str) -> Path:
         return target / QUANTISED_FILE
     layout = model_layout(folder)
     layout.check_exportable()
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".exporting-", dir=target.parent))
     try:
-        _export(layout, staging / "model.onnx")
-        from onnxruntime.quantization import QuantType, quantize_dynamic
+        target.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=".exporting-", dir=target.parent))
+    except OSError as exc:  # a read-only cache folder: export for this process only
+        from chunkopt.retrievers.cache import warn_once
 
-        quiet = logging.getLogger().level
-        logging.getLogger().setLevel(logging.ERROR)  # the quantiser's advice on pre-processing, on the root logger
-        try:
-            quantize_dynamic(staging / "model.onnx", staging / QUANTISED_FILE, weight_type=QuantType.QInt8,
-                             per_channel=True)
-        finally:
-            logging.getLogger().setLevel(quiet)
-        (staging / "model.onnx").unlink()
-        (staging / "source.json").write_text(json.dumps({"model": str(folder), "fingerprint": model_fingerprint,
-                                                         "versions": versions}), encoding="utf-8")
+        warn_once(f"cannot keep the int8 model in {target.parent} ({exc.strerror or exc}): "
+                  "exporting it for this process only")
+        target = Path(tempfile.mkdtemp(prefix="chunkopt-onnx-"))
+        atexit.register(shutil.rmtree, target, True)
+        _export_quantised(layout, target, folder, model_fingerprint, versions)
+        return target / QUANTISED_FILE
+    try:
+        _export_quantised(layout, staging, folder, model_fingerprint, versions)
         try:
             staging.rename(target)
         except OSError:  # another process finished first: use its file
@@ -163,6 +162,23 @@ def quantised_model(folder: Path, model_fingerprint: str) -> Path:
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return target / QUANTISED_FILE
+
+
+def _export_quantised(layout: ModelLayout, out: Path, source: Path, model_fingerprint: str, versions: str) -> None:
+    """Write model.int8.onnx, and source.json saying what it was made from, into the folder `out`."""
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    _export(layout, out / "model.onnx")
+    root = logging.getLogger()
+    level = root.level
+    root.setLevel(logging.ERROR)  # the quantiser's advice on pre-processing goes to the root logger
+    try:
+        quantize_dynamic(out / "model.onnx", out / QUANTISED_FILE, weight_type=QuantType.QInt8, per_channel=True)
+    finally:
+        root.setLevel(level)
+    (out / "model.onnx").unlink()
+    (out / "source.json").write_text(json.dumps({"model": str(source), "fingerprint": model_fingerprint,
+                                                 "versions": versions}), encoding="utf-8")
 
 
 def _export(layout: ModelLayout, path: Path) -> None:
