@@ -2,10 +2,11 @@
 
 A subclass says who the model is (`model_identity`, which keys the cache), how to embed a
 batch (`_encode`) and, where the model reads less than the whole text, what it reads
-(`model_keys`: two chunks that are the same to the model are embedded once). Embeddings are looked up first in this process's memory (a sweep embeds the
-queries and many shared chunks once), then in the persistent `EmbeddingStore` on disk (a rerun,
-a resumed sweep or another sweep on the same corpus), and only the rest are encoded. When the
-cache folder cannot be written the retriever embeds without it and warns once.
+(`model_keys`: two chunks that are the same to the model are embedded once). Embeddings are
+looked up first in this process's memory (a sweep embeds the queries and many shared chunks
+once), then in the persistent `EmbeddingStore` on disk (a rerun, a resumed sweep or another sweep
+on the same corpus), and only the rest are encoded. When the cache folder cannot be written the
+retriever embeds without it and warns once.
 """
 
 from __future__ import annotations
@@ -185,7 +186,7 @@ class DenseRetriever(Retriever):
 
 
 def dense_params(*params: Param) -> tuple[Param, ...]:
-    """A subclass's schema: its own parameters, then DenseRetriever's (`cache`)."""
+    """A subclass's schema: its own parameters, then DenseRetriever's (`cache`, `index` and the HNSW settings)."""
     return (*params, *DenseRetriever.schema)
 
 
