@@ -186,7 +186,7 @@ def test_the_agreement_line_names_the_generator_its_seed_and_the_measured_figure
     from chunkopt.querygen import MEASURED_AGREEMENT, agreement_line
 
     line = agreement_line(rules(n=5, seed=2).generator_info)
-    assert line.startswith("Generated queries (cloze v1, seed 2, rule-based answers (no spaCy model)): ")
+    assert line.startswith("Generated queries (cloze v2, seed 2, rule-based answers (no spaCy model)): ")
     assert MEASURED_AGREEMENT["cloze"] in line
 
 
