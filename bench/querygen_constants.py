@@ -13,7 +13,7 @@ its mean regret (recall lost by its pick), over the four settings, two seeds and
 the share of those runs meeting both targets (tau >= 0.6, regret <= 0.02). The best on each data
 set is reported on the other.
 
-    .venv/bin/python bench/querygen_constants.py           # about 9 minutes on the shared 2-core machine
+    .venv/bin/python bench/querygen_constants.py           # about 5 minutes on the shared 2-core machine
 """
 
 from __future__ import annotations
