@@ -79,7 +79,7 @@ def test_the_kinds_of_reference_are_those_counted_and_follow_the_documented_mix(
         kind = "sentence" if (ref.doc, ref.start, ref.end) in spans else "passage" if len(inside) >= 2 else "answer"
         counted[kind] += 1
     assert counted == queries.generator_info["reference_kinds"]
-    # Answers: drawn with chance 0.5 -> 200 of 400, 4 standard deviations = 40.
+    # Answers: drawn with chance 0.6 -> 240 of 400, 4 standard deviations = 39.
     assert abs(counted["answer"] - 400 * cloze.REFERENCE_MIX["answer"]) <= 40
     # A passage with no neighbour in its paragraph is a sentence, so passages can only fall short.
     assert counted["passage"] <= 400 * cloze.REFERENCE_MIX["passage"] + 40
