@@ -5,12 +5,14 @@
 
 Built-ins and third-party retrievers come through the same registry: the entry-point group
 `chunkopt.retrievers` (name = "package.module:Class", a subclass of Retriever), read once per
-process. `parse_retriever("neural precision=fp32")` builds one from its command-line form. `register_retriever()` adds one at run time (notebooks, tests).
+process. `register_retriever()` adds one at run time (notebooks, tests), and
+`parse_retriever("neural precision=fp32")` builds one from its command-line form.
 
 Modules: base (Retriever, exact blocked top-k search), sparse (tfidf, bm25, lsa), dense (the
-embedding retrievers' base and their caches), cache (the persistent embedding cache), neural
-(sentence-transformers), endpoint (an OpenAI-compatible /v1/embeddings server), hybrid (BM25 and a
-dense retriever fused by reciprocal rank).
+embedding retrievers' base and their caches), cache (the persistent embedding cache), hnsw
+(approximate search in an HNSW graph), neural (sentence-transformers), onnx_encoder (neural's
+fast int8 path), endpoint (an OpenAI-compatible /v1/embeddings server), hybrid (BM25 and a dense
+retriever fused by reciprocal rank).
 """
 
 from __future__ import annotations
