@@ -77,7 +77,11 @@ class NeuralRetriever(DenseRetriever):
     def model_identity(self) -> str:
         model = self._params["model"]
         identity = f"sentence-transformers:{model or 'all-MiniLM-L6-v2'}:{fingerprint(model_folder(model))}"
-        return identity if self._params["precision"] == "fp32" else f"{identity}:onnx-int8"
+        if self._params["precision"] == "fp32":
+            return identity
+        from chunkopt.retrievers.onnx_encoder import quantised_key
+
+        return f"{identity}:onnx-int8:{quantised_key(fingerprint(model_folder(model)))}"
 
     def model_keys(self, texts: list[str]) -> list[str]:
         """A digest of the word-piece ids the model reads of each text (truncated at max_seq_length);

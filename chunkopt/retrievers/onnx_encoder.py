@@ -2,8 +2,9 @@
 
 Why: on a CPU, embedding is nearly all of a dense sweep's time (27.7 minutes for the default grid
 on Chroma's corpora with PyTorch, 1,638 s of it embedding). The same model exported to ONNX, its
-weights quantised to int8 (dynamic quantisation, per channel), runs about 3x faster on the 2-core
-machine of bench/README.md, and ranks the configurations like the float32 model (measured there).
+weights quantised to int8 (dynamic quantisation, per channel; see SCHEME), runs about 2-3x faster
+than PyTorch on the 2-core machine of bench/README.md, and ranks the configurations like the
+float32 model (measured there, "Dense sweeps").
 
 Nothing is downloaded. On first use the model's transformer, with its pooling, is exported from the
 local weights with `torch.onnx` and quantised with `onnxruntime.quantization`; the file is kept
@@ -36,6 +37,11 @@ from strategies.base import ParameterError
 
 QUANTISED_FILE = "model.int8.onnx"
 EXPORT_OPSET = 17
+# Every matrix product's weights int8, one scale per output channel; activations quantised on the
+# fly. Keeping the feed-forward down-projections float32 was measured too (bench/README.md, "Dense
+# sweeps"): half the vector error, but the sweep 16% slower, recall barely closer (largest difference
+# 0.015 against 0.017) and the recommendation changed, so it is not done.
+SCHEME = "int8 per channel"
 FAST_INSTALL_HINT = "install the extra with `pip install 'chunkopt[neural]'` (it brings onnx and onnxruntime)"
 
 
@@ -121,12 +127,25 @@ def model_inputs(folder: Path, texts: list[str]) -> list[list[int]]:
     return [encoding.ids for encoding in tokenizer(folder).encode_batch(texts)]
 
 
+@lru_cache(maxsize=1)
 def _exporter_versions() -> str:
-    import onnxruntime
+    from importlib.metadata import PackageNotFoundError, version
 
-    from importlib.metadata import version
+    try:
+        import onnxruntime
 
-    return f"onnxruntime {onnxruntime.__version__}, onnx {version('onnx')}, opset {EXPORT_OPSET}"
+        onnx_version = version("onnx")
+    except (ImportError, PackageNotFoundError):
+        raise ParameterError(f"neural: precision='int8' needs onnx and onnxruntime: {FAST_INSTALL_HINT}") from None
+    return f"onnxruntime {onnxruntime.__version__}, onnx {onnx_version}, opset {EXPORT_OPSET}, {SCHEME}"
+
+
+def quantised_key(model_fingerprint: str) -> str:
+    """Names the int8 file of a model: its fingerprint, the exporter's versions and the scheme.
+
+    It is part of the retriever's model identity too, so vectors cached from another export are never reused.
+    """
+    return hashlib.blake2b(f"{model_fingerprint}\0{_exporter_versions()}".encode(), digest_size=12).hexdigest()
 
 
 def quantised_model(folder: Path, model_fingerprint: str) -> Path:
@@ -134,8 +153,7 @@ def quantised_model(folder: Path, model_fingerprint: str) -> Path:
     from strategies.embedders import cache_dir
 
     versions = _exporter_versions()
-    key = hashlib.blake2b(f"{model_fingerprint}\0{versions}".encode(), digest_size=12).hexdigest()
-    target = cache_dir() / "onnx" / key
+    target = cache_dir() / "onnx" / quantised_key(model_fingerprint)
     if (target / QUANTISED_FILE).is_file():
         return target / QUANTISED_FILE
     layout = model_layout(folder)
