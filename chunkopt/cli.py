@@ -177,10 +177,10 @@ def sweep(docs: Path, queries_path: Path | None, grid_path: Path | None, strateg
     constraints = Constraints(max_query_ms=max_query_ms, max_chunks=max_chunks, min_recall=min_recall,
                               max_context_tokens=max_context_tokens)
     try:
-        parse_retriever(retriever)
+        checked_retriever = parse_retriever(retriever)
     except ParameterError as err:
         raise click.BadParameter(str(err), param_hint="--retriever") from None
-    search = Sweep(grid if custom_grid else None, retriever=retriever, top_k=top_k, token_budget=token_budget,
+    search = Sweep(grid if custom_grid else None, retriever=checked_retriever, top_k=top_k, token_budget=token_budget,
                    budgets=budgets or None, objective=objective, constraints=constraints, baseline=baseline,
                    alpha=alpha, resamples=resamples, seed=seed, encoding=encoding, n_jobs=jobs,
                    checkpoint_dir=None if no_checkpoint else checkpoint_dir)

@@ -37,7 +37,7 @@ import numpy as np
 from chunkopt import metrics
 from chunkopt.corpus import Corpus
 from chunkopt.queries import Query
-from chunkopt.retrievers import Retriever, get_retriever
+from chunkopt.retrievers import Retriever, fresh_retriever
 from chunkopt.sections import chunk_document, indexed_text
 from strategies.base import Chunk, ParameterError, Strategy
 from strategies.tokens import DEFAULT_ENCODING, get_tokenizer
@@ -122,7 +122,7 @@ def evaluate(
     token_budget: int | None = None,
     budgets: Sequence[int] | None = None,
 ) -> Result:
-    """Score one chunking configuration with one retriever (a name, or a Retriever to copy).
+    """Score one chunking configuration with one retriever (a name such as "bm25 k1=1.2", or a Retriever to copy).
 
     The metrics are measured at `top_k` or `token_budget`; the budget curve at `budgets` too
     (tokens; not with `top_k`, whose curve is every k from 1 to top_k).
@@ -131,7 +131,7 @@ def evaluate(
     points = curve_points(top_k, token_budget, budgets)
     queries = list(queries)
     _check_queries(queries, corpus)
-    retriever = _fresh_retriever(retriever)
+    retriever = fresh_retriever(retriever)
 
     started = time.perf_counter()
     chunks: list[Chunk] = []
@@ -245,15 +245,6 @@ def _check_queries(queries: list[Query], corpus: Corpus) -> None:
                     f"query {q.id!r}: reference [{ref.start}, {ref.end}) must satisfy 0 <= start < end <= "
                     f"{len(doc.text)} (the length of {ref.doc!r} in characters)"
                 )
-
-
-def _fresh_retriever(retriever: str | Retriever) -> Retriever:
-    """A new, unfitted retriever, so the caller's object is never refitted behind their back."""
-    if isinstance(retriever, str):
-        return get_retriever(retriever)
-    if isinstance(retriever, Retriever):
-        return type(retriever)(**retriever.params)
-    raise ParameterError(f"retriever must be a retriever name or a Retriever, got {retriever!r}")
 
 
 def _latencies_ms(retriever: Retriever, texts: list[str], k: int) -> np.ndarray:

@@ -38,7 +38,7 @@ from chunkopt.corpus import Corpus
 from chunkopt.evaluation import METRICS, budget_curve, check_budget, curve_points, evaluate
 from chunkopt.grid import Configuration, default_grid, expand, parse_configuration
 from chunkopt.queries import Query, queries_hash
-from chunkopt.retrievers import Retriever, parse_retriever
+from chunkopt.retrievers import Retriever, fresh_retriever
 from chunkopt.selection import Constraints, Decision, check_objective, decide, pareto_front, rank
 from chunkopt.workers import watch_parent
 from strategies.base import ParameterError, Strategy
@@ -80,7 +80,7 @@ class Sweep:
         self.grid = list(grid) if grid is not None else default_grid()
         # `retriever` is a name or a name with parameters, "neural precision=fp32": built (and so
         # checked) now; `retriever` keeps the name, `retriever_params` every parameter as resolved.
-        template = parse_retriever(retriever) if isinstance(retriever, str) else _fresh_copy(retriever)
+        template = fresh_retriever(retriever)
         self.retriever = template.name
         self.retriever_params = template.params
         self._retriever_template = template
@@ -290,14 +290,6 @@ def _warn_truncation(rows: Sequence[Mapping[str, Any]]) -> None:
         "A vector index with this model does the same; a model with a longer input would score them differently",
         stacklevel=3,
     )
-
-
-def _fresh_copy(retriever: Retriever) -> Retriever:
-    """An unfitted copy of a Retriever, with the same parameters."""
-    if not isinstance(retriever, Retriever):
-        raise ParameterError(f"retriever must be a retriever name, like 'bm25' or 'neural precision=fp32', "
-                             f"or a Retriever, got {retriever!r}")
-    return type(retriever)(**retriever.params)
 
 
 def _claimed(todo: list[Configuration], claims: Claims, journal: Path | None) -> Iterator[Configuration]:

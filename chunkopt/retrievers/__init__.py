@@ -93,12 +93,24 @@ def parse_retriever(spec: str) -> Retriever:
     return get_retriever(name, **params)
 
 
+def fresh_retriever(retriever: str | Retriever) -> Retriever:
+    """A new, unfitted retriever: built from its command-line form, or a copy of a Retriever with
+    its parameters, so the caller's object is never refitted behind their back."""
+    if isinstance(retriever, str):
+        return parse_retriever(retriever)
+    if isinstance(retriever, Retriever):
+        return type(retriever)(**retriever.params)
+    raise ParameterError(f"retriever must be a retriever name, like 'bm25' or 'neural precision=fp32', "
+                         f"or a Retriever, got {retriever!r}")
+
+
 __all__ = [
     "ENTRY_POINT_GROUP",
     "SCORE_ROW_BYTES",
     "SEARCH_BLOCK_BYTES",
     "Retriever",
     "available_retrievers",
+    "fresh_retriever",
     "get_retriever",
     "parse_retriever",
     "normalise",
