@@ -18,7 +18,6 @@ those word pieces, not by the whole text: chunks that begin alike and are both c
 from __future__ import annotations
 
 import hashlib
-import json
 from functools import lru_cache
 from pathlib import Path
 
@@ -122,19 +121,15 @@ def truncation(folder: Path, texts: list[str]) -> dict[str, float]:
     A sentence-transformers model embeds only the first `max_seq_length` word pieces of a text
     (256 for all-MiniLM-L6-v2, about 200 words): a 1,024-token chunk is indexed by its beginning.
     That is what the team's own index does too, so it is measured, not hidden. Counted with the
-    model's own tokenizer file, without loading the model; empty when the folder has neither.
+    model's own tokenizer, as `model_keys` reads texts, without loading the model; empty when the
+    folder has no sentence_bert_config.json (or does not start with a transformer).
     """
-    config, tokenizer_file = folder / "sentence_bert_config.json", folder / "tokenizer.json"
-    if not (config.is_file() and tokenizer_file.is_file()):
-        return {}
-    try:
-        limit = int(json.loads(config.read_text(encoding="utf-8"))["max_seq_length"])
-        from tokenizers import Tokenizer
+    from chunkopt.retrievers.onnx_encoder import model_encodings, model_layout
 
-        tokenizer = Tokenizer.from_file(str(tokenizer_file))
-    except (ImportError, KeyError, TypeError, ValueError, OSError):
+    layout = model_layout(folder)
+    configured = any((f / "sentence_bert_config.json").is_file() for f in (layout.transformer, folder))
+    if layout.modules[0] != "Transformer" or not configured:
         return {}
-    tokenizer.no_truncation()
-    tokenizer.no_padding()
-    lengths = [len(encoding.ids) for encoding in tokenizer.encode_batch(texts)]
-    return {"max_seq_length": limit, "truncated_share": sum(n > limit for n in lengths) / max(1, len(lengths))}
+    encodings = model_encodings(folder, texts)
+    truncated = sum(bool(encoding.overflowing) for encoding in encodings)
+    return {"max_seq_length": layout.max_seq_length, "truncated_share": truncated / max(1, len(encodings))}

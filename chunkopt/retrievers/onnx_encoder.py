@@ -119,12 +119,18 @@ def tokenizer(folder: Path):  # -> tokenizers.Tokenizer
     return backend
 
 
-def model_inputs(folder: Path, texts: list[str]) -> list[list[int]]:
-    """The word-piece ids the model reads for each text: special tokens added, cut at max_seq_length."""
+def model_encodings(folder: Path, texts: list[str]) -> list:  # -> list[tokenizers.Encoding]
+    """What the model reads of each text: word pieces with special tokens, cut at max_seq_length
+    (an encoding's `overflowing` is non-empty where the text was longer)."""
     layout = model_layout(folder)
     if layout.lower_case:
         texts = [t.lower() for t in texts]
-    return [encoding.ids for encoding in tokenizer(folder).encode_batch(texts)]
+    return tokenizer(folder).encode_batch(texts)
+
+
+def model_inputs(folder: Path, texts: list[str]) -> list[list[int]]:
+    """The word-piece ids the model reads for each text: special tokens added, cut at max_seq_length."""
+    return [encoding.ids for encoding in model_encodings(folder, texts)]
 
 
 @lru_cache(maxsize=1)
