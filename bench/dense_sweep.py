@@ -4,17 +4,18 @@ Three measurements, each sweep in a fresh process with its own empty cache folde
 model is extracted, the int8 file exported and quantised, every chunk embedded) unless `warm`:
 
 1. `sweep`: the default grid (32 configurations plus the fixed-512 baseline) at a 1,024-token
-   budget on a data set of bench/datasets.py, once per retriever spec (default: `neural`, the
-   int8 path, and `neural precision=fp32`, the PyTorch reference), and the int8 one again with
-   its cache warm. Printed: wall seconds, chunks embedded and cached; then, against the first
-   fp32 run, Kendall tau of the configurations by recall, the largest difference in recall,
-   both recommendations.
+   budget on a data set of bench/datasets.py, once per retriever spec (default: `neural`, which
+   runs at bf16 on a CPU with bfloat16 instructions and at int8 elsewhere, then `neural
+   precision=int8`, then `neural precision=fp32`, the PyTorch reference), each fast one again
+   with its cache warm. Printed: wall seconds, seconds in the encoder, word pieces embedded (and
+   per encoder second), chunks embedded and cached; then, against the first fp32 run, Kendall
+   tau of the configurations by recall, the largest difference in recall, both recommendations.
 2. `hnsw`: exact against HNSW search (Chroma's defaults, M 16, ef_construction 100, ef_search
    100, and a weaker ef_search 10) at three chunk sizes, warm cache: recall, what HNSW lost,
    the share of exact neighbours it found, single-query latency.
 
-    python bench/dense_sweep.py sweep --dataset chroma          # about 30 minutes: fp32 is the slow one
-    python bench/dense_sweep.py sweep --dataset chroma --specs neural   # the int8 run alone
+    python bench/dense_sweep.py sweep --dataset chroma          # about 40 minutes: fp32 is the slow one
+    python bench/dense_sweep.py sweep --dataset chroma --specs neural   # the default alone
     python bench/dense_sweep.py hnsw --dataset chroma
     python bench/dense_sweep.py compare runs.json               # re-print the comparison of saved runs
 
@@ -42,15 +43,31 @@ def child_sweep(dataset: str, spec: str) -> None:
     """In this fresh process: the default sweep with `spec`; prints one JSON line."""
     import datasets
 
+    from chunkopt.retrievers.neural import NeuralRetriever
     from chunkopt.sweep import Sweep
 
+    # Word pieces and seconds spent in the encoder, whatever the precision: the pieces are those
+    # the retriever read of each text to key its cache (truncated at the model's limit).
+    encoder = {"pieces": 0, "seconds": 0.0}
+    encode = NeuralRetriever._encode
+
+    def counted(self, texts):  # type: ignore[no-untyped-def]
+        encoder["pieces"] += sum(len(self._pieces[t]) for t in texts)
+        begun = time.perf_counter()
+        try:
+            return encode(self, texts)
+        finally:
+            encoder["seconds"] += time.perf_counter() - begun
+
+    NeuralRetriever._encode = counted
     started = time.perf_counter()
     corpus, queries = datasets.load(dataset)
     sweep = Sweep(retriever=spec, token_budget=1024).fit(corpus, queries)
     seconds = time.perf_counter() - started
     rows = {r["label"]: {"recall": r["recall"], "chunks_embedded": r.get("chunks_embedded", 0),
                          "chunks_cached": r.get("chunks_cached", 0)} for r in sweep.results_}
-    print(json.dumps({"dataset": dataset, "spec": spec, "seconds": seconds, "rows": rows,
+    print(json.dumps({"dataset": dataset, "spec": spec, "precision": sweep.retriever_params.get("precision"),
+                      "seconds": seconds, "pieces": encoder["pieces"], "encode_seconds": encoder["seconds"], "rows": rows,
                       "recommended": sweep.best_config_ and sweep.best_row_["label"],
                       "top_scorer": sweep.top_row_["label"]}))
 
@@ -85,13 +102,17 @@ def run_child(args: list[str], cache: str) -> dict | list:
 def compare(runs: list[dict]) -> None:
     from scipy.stats import kendalltau
 
-    print("| dataset | retriever | cache | wall s | chunks embedded | chunks cached | recommended | top scorer |")
-    print("|---|---|---|---:|---:|---:|---|---|")
+    print("| dataset | retriever (precision run) | cache | wall s | encoder s | word pieces embedded | per second "
+          "| chunks embedded | chunks cached | recommended | top scorer |")
+    print("|---|---|---|---:|---:|---:|---:|---:|---:|---|---|")
     for r in runs:
         embedded = sum(v["chunks_embedded"] for v in r["rows"].values())
         cached = sum(v["chunks_cached"] for v in r["rows"].values())
-        print(f"| {r['dataset']} | {r['spec']} | {r.get('cache', 'cold')} | {r['seconds']:.0f} | {embedded:,} "
-              f"| {cached:,} | {r['recommended']} | {r['top_scorer']} |")
+        pieces, encoding = r.get("pieces"), r.get("encode_seconds")  # absent from runs saved before they were counted
+        rate = f"{pieces / encoding:,.0f}" if pieces and encoding else ""
+        print(f"| {r['dataset']} | {r['spec']} ({r.get('precision', '')}) | {r.get('cache', 'cold')} | {r['seconds']:.0f} "
+              f"| {'' if encoding is None else f'{encoding:.0f}'} | {'' if pieces is None else f'{pieces:,}'} | {rate} "
+              f"| {embedded:,} | {cached:,} | {r['recommended']} | {r['top_scorer']} |")
     for dataset in sorted({r["dataset"] for r in runs}):
         reference = next((r for r in runs if r["dataset"] == dataset and "fp32" in r["spec"]), None)
         if reference is None:
@@ -103,9 +124,10 @@ def compare(runs: list[dict]) -> None:
             ours = [r["rows"][label]["recall"] for label in labels]
             theirs = [reference["rows"][label]["recall"] for label in labels]
             tau = kendalltau(ours, theirs).statistic
-            gap = max(abs(a - b) for a, b in zip(ours, theirs))
+            gaps = [abs(a - b) for a, b in zip(ours, theirs)]
             print(f"{dataset}, {r['spec']} ({r.get('cache', 'cold')}) against {reference['spec']}: Kendall tau by recall "
-                  f"{tau:.3f} over {len(labels)} configurations, largest recall difference {gap:.4f}, "
+                  f"{tau:.3f} over {len(labels)} configurations, largest recall difference {max(gaps):.4f} "
+                  f"({sum(g <= 0.01 for g in gaps)} of {len(gaps)} within 0.01), "
                   f"recommendation {'the same' if r['recommended'] == reference['recommended'] else 'DIFFERENT'} "
                   f"({r['recommended']} / {reference['recommended']}), speed-up {reference['seconds'] / r['seconds']:.1f}x")
 
@@ -115,7 +137,7 @@ def main() -> None:
     parser.add_argument("what", choices=("sweep", "hnsw", "compare", "child-sweep", "child-hnsw"))
     parser.add_argument("rest", nargs="*", help=argparse.SUPPRESS)
     parser.add_argument("--dataset", default="chroma")
-    parser.add_argument("--specs", nargs="+", default=["neural", "neural precision=fp32"])
+    parser.add_argument("--specs", nargs="+", default=["neural", "neural precision=int8", "neural precision=fp32"])
     parser.add_argument("--runs", type=Path, default=ROOT / "bench" / ".dense_runs.json")
     args = parser.parse_args()
     if args.what == "child-sweep":

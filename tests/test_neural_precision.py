@@ -1,5 +1,6 @@
-"""The neural retriever's two precisions: int8 through ONNX Runtime (the default, fast) and fp32 through
-PyTorch (the reference); and the word-piece keys that let chunks the model reads alike share one embedding."""
+"""The neural retriever's precisions: bf16 (PyTorch, bfloat16 products) and int8 (ONNX Runtime), the fast
+paths "auto" chooses between, and fp32 (PyTorch), the reference; and the word-piece keys that let chunks
+the model reads alike share one embedding."""
 
 import json
 
@@ -31,36 +32,53 @@ def _fresh_memory():
     clear_embedding_cache()
 
 
-def test_int8_is_the_default_and_its_vectors_point_where_the_fp32_ones_do():
-    fast = get_retriever("neural", cache=False)
-    assert fast.params["precision"] == "int8"
+@pytest.mark.parametrize("native", [True, False])
+def test_auto_is_bf16_where_the_cpu_multiplies_bfloat16_and_int8_elsewhere(native, monkeypatch):
+    from chunkopt.retrievers import bf16_encoder
+
+    monkeypatch.setattr(bf16_encoder, "native_bf16", lambda: native)
+    retriever = get_retriever("neural", cache=False)
+    assert retriever.params["precision"] == ("bf16" if native else "int8")  # resolved: the tuned JSON names it
+
+
+@pytest.mark.parametrize("precision, least_cosine", [("bf16", 0.9999), ("int8", 0.97)])
+def test_the_fast_paths_vectors_point_where_the_fp32_ones_do(precision, least_cosine):
+    fast = get_retriever("neural", precision=precision, cache=False)
     reference = get_retriever("neural", precision="fp32", cache=False)
     cosines = (fast.embed(TEXTS + [LONG]) * reference.embed(TEXTS + [LONG])).sum(axis=1)
-    assert cosines.min() > 0.97, cosines
+    assert cosines.min() > least_cosine, cosines
 
 
-def test_int8_and_fp32_rank_the_same_text_first():
+def test_an_int8_vector_does_not_depend_on_the_texts_encoded_with_it():
+    # Dynamic quantisation scales by the largest activation of a run: each text is run alone.
+    together = get_retriever("neural", precision="int8", cache=False).embed([TEXTS[0], LONG])
+    clear_embedding_cache()
+    alone = get_retriever("neural", precision="int8", cache=False).embed([TEXTS[0]])
+    np.testing.assert_array_equal(together[0], alone[0])
+
+
+def test_every_precision_ranks_the_same_text_first():
     queries = ["how are late payment fees limited", "how do plants make food from sunlight", "magma in volcanoes"]
-    for precision in ("int8", "fp32"):
+    for precision in ("bf16", "int8", "fp32"):
         retriever = get_retriever("neural", precision=precision).fit(TEXTS)
         indices, _ = retriever.search(queries, k=1)
         assert indices[:, 0].tolist() == [0, 1, 3], precision
 
 
-def test_the_two_precisions_never_share_cached_vectors():
-    fast, reference = get_retriever("neural", cache=False), get_retriever("neural", precision="fp32", cache=False)
-    assert fast.model_identity() != reference.model_identity()
-    fast.fit(TEXTS)
-    reference.fit(TEXTS)
-    assert reference.fit_summary()["chunks_embedded"] == len(TEXTS)
+def test_the_precisions_never_share_cached_vectors():
+    retrievers = [get_retriever("neural", precision=p, cache=False) for p in ("bf16", "int8", "fp32")]
+    assert len({r.model_identity() for r in retrievers}) == 3
+    for retriever in retrievers:
+        retriever.fit(TEXTS)
+        assert retriever.fit_summary()["chunks_embedded"] == len(TEXTS)
 
 
 def test_an_unknown_precision_is_refused_with_the_valid_ones():
-    with pytest.raises(ParameterError, match="precision.*'int8', 'fp32'"):
+    with pytest.raises(ParameterError, match="precision.*'auto', 'bf16', 'int8', 'fp32'"):
         get_retriever("neural", precision="fp16")
 
 
-@pytest.mark.parametrize("precision", ["int8", "fp32"])
+@pytest.mark.parametrize("precision", ["bf16", "int8", "fp32"])
 def test_chunks_the_model_reads_alike_are_embedded_once_and_count_as_cached(precision):
     # Both are cut at the model's 256 word pieces, and their first 256 are the same.
     retriever = get_retriever("neural", precision=precision, cache=False)
@@ -94,7 +112,8 @@ def test_the_quantised_model_is_exported_once_then_loaded_from_the_cache(tmp_pat
     assert not [p for p in (tmp_path / "onnx").iterdir() if p.name.startswith(".exporting-")]
 
 
-def test_a_model_int8_cannot_run_is_refused_naming_fp32(tmp_path):
+@pytest.mark.parametrize("precision", ["bf16", "int8"])
+def test_a_model_the_fast_paths_cannot_run_is_refused_naming_fp32_and_auto_runs_it_at_fp32(tmp_path, precision):
     from chunkopt.retrievers.neural import model_folder
 
     shipped = model_folder(None)
@@ -105,8 +124,9 @@ def test_a_model_int8_cannot_run_is_refused_naming_fp32(tmp_path):
     ]))
     for name in ("config.json", "tokenizer.json", "tokenizer_config.json", "sentence_bert_config.json"):
         (tmp_path / name).write_bytes((shipped / name).read_bytes())
-    with pytest.raises(ParameterError, match=r"Transformer, Pooling, Dense: use precision='fp32'"):
-        get_retriever("neural", model=str(tmp_path), cache=False).fit(TEXTS)
+    with pytest.raises(ParameterError, match=rf"precision='{precision}'.*Transformer, Pooling, Dense: use precision='fp32'"):
+        get_retriever("neural", model=str(tmp_path), precision=precision, cache=False).fit(TEXTS)
+    assert get_retriever("neural", model=str(tmp_path), cache=False).params["precision"] == "fp32"
 
 
 def test_a_cache_folder_that_cannot_be_written_exports_for_this_process_and_says_so(tmp_path, monkeypatch):

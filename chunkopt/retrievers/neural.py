@@ -6,9 +6,14 @@ the model's name plus a fingerprint of every file in its folder (weights, config
 tokenizer), so a retrained model at the same path never reuses the old vectors, and by the
 precision it ran at.
 
-`precision="int8"` (the default) runs the model through ONNX Runtime with int8 weights
-(`onnx_encoder`), about 3x faster on a CPU and measured to rank chunkings like the float32 model;
-`precision="fp32"` is the plain sentence-transformers (PyTorch) path, the reference.
+`precision` says how the model is run. "fp32" is the plain sentence-transformers (PyTorch) path,
+the reference. "bf16" runs it in PyTorch with bfloat16 matrix products (`bf16_encoder`): nearly
+exact, and fast where the CPU multiplies bfloat16 in hardware. "int8" runs it through ONNX Runtime
+with int8 weights (`onnx_encoder`): fast on any CPU, approximate. "auto" (the default) is bf16 on a
+CPU with bfloat16 instructions and int8 elsewhere, fp32 for a model the fast paths cannot run
+(not Transformer, Pooling [, Normalize]); it is resolved when the retriever is built, so
+`params` (and the tuned JSON) name the precision that ran. Measured in bench/README.md, "Dense
+sweeps".
 
 The model reads only the first `max_seq_length` word pieces of a text, so embeddings are keyed by
 those word pieces, not by the whole text: chunks that begin alike and are both cut at the limit
@@ -25,6 +30,7 @@ import numpy as np
 
 from chunkopt.retrievers.base import normalise
 from chunkopt.retrievers.dense import DenseRetriever, dense_params
+from chunkopt.retrievers.transformer import model_encodings, model_inputs, model_layout
 from strategies.base import Param, ParameterError
 
 FINGERPRINT_BLOCK = 1 << 20  # bytes read at a time while hashing model files
@@ -68,16 +74,26 @@ class NeuralRetriever(DenseRetriever):
     description = "sentence-transformers embeddings (optional extra), cosine"
     schema = dense_params(
         Param("model", str, None, "local path or name of a sentence-transformers model", nullable=True),
-        Param("precision", str, "int8", "int8: ONNX Runtime with int8 weights, fast; fp32: PyTorch, the reference",
-              choices=("int8", "fp32")),
-        Param("batch_size", int, 64, "texts encoded per batch", minimum=1),
+        Param("precision", str, "auto", "bf16: PyTorch, bfloat16 products, fast on CPUs with bf16; int8: ONNX Runtime, "
+              "fast anywhere, approximate; fp32: PyTorch, the reference; auto: bf16 where native, else int8",
+              choices=("auto", "bf16", "int8", "fp32")),
+        Param("batch_size", int, 64, "texts encoded per batch (bf16, fp32; int8 runs one at a time)", minimum=1),
     )
+
+    def __init__(self, **params: object) -> None:
+        super().__init__(**params)
+        if self._params["precision"] == "auto":
+            self._params["precision"] = auto_precision(self._params["model"])
 
     def model_identity(self) -> str:
         model = self._params["model"]
         identity = f"sentence-transformers:{model or 'all-MiniLM-L6-v2'}:{fingerprint(model_folder(model))}"
         if self._params["precision"] == "fp32":
             return identity
+        if self._params["precision"] == "bf16":
+            import torch
+
+            return f"{identity}:torch-bf16:{torch.__version__}"
         from chunkopt.retrievers.onnx_encoder import quantised_key
 
         return f"{identity}:onnx-int8:{quantised_key(fingerprint(model_folder(model)))}"
@@ -85,17 +101,27 @@ class NeuralRetriever(DenseRetriever):
     def model_keys(self, texts: list[str]) -> list[str]:
         """A digest of the word-piece ids the model reads of each text (truncated at max_seq_length);
         the texts themselves for a model that does not start with a transformer."""
-        from chunkopt.retrievers.onnx_encoder import model_inputs, model_layout
-
         folder = model_folder(self._params["model"])
         if model_layout(folder).modules[0] != "Transformer":
             return texts
-        return [hashlib.blake2b(np.asarray(ids, dtype=np.int32).tobytes(), digest_size=16).hexdigest()
-                for ids in model_inputs(folder, texts)]
+        encodings = model_encodings(folder, texts)
+        pieces = [np.asarray(encoding.ids, dtype=np.int32) for encoding in encodings]
+        # Kept for this embedding pass, so that the texts are tokenized once: the fast paths feed
+        # these ids to the model (`_encode`), and `_fit` counts the texts cut at max_seq_length.
+        self._pieces = dict(zip(texts, pieces))
+        self._cut = sum(bool(encoding.overflowing) for encoding in encodings)
+        return [hashlib.blake2b(ids.tobytes(), digest_size=16).hexdigest() for ids in pieces]
+
+    def _embed(self, texts: list[str]) -> np.ndarray:
+        try:
+            return super()._embed(texts)
+        finally:
+            self._pieces = {}
 
     def _fit(self, texts: list[str]) -> None:
+        self._cut = None
         super()._fit(texts)
-        self._truncation = truncation(model_folder(self._params["model"]), texts)
+        self._truncation = truncation(model_folder(self._params["model"]), len(texts), self._cut)
 
     def fit_summary(self) -> dict[str, float]:
         """The cache counts, and how many indexed texts the model reads only the beginning of."""
@@ -103,11 +129,17 @@ class NeuralRetriever(DenseRetriever):
 
     def _encode(self, texts: list[str]) -> np.ndarray:
         folder = model_folder(self._params["model"])
-        if self._params["precision"] == "int8":
-            from chunkopt.retrievers.onnx_encoder import model_inputs, onnx_encoder
+        if self._params["precision"] in ("bf16", "int8"):
+            held = getattr(self, "_pieces", {})
+            inputs = [held[t] for t in texts] if all(t in held for t in texts) else model_inputs(folder, texts)
+        if self._params["precision"] == "bf16":
+            from chunkopt.retrievers.bf16_encoder import bf16_encoder
 
-            encoder = onnx_encoder(folder, fingerprint(folder))
-            return normalise(encoder.encode(model_inputs(folder, texts), self._params["batch_size"]))
+            return normalise(bf16_encoder(folder).encode(inputs, self._params["batch_size"]))
+        if self._params["precision"] == "int8":
+            from chunkopt.retrievers.onnx_encoder import onnx_encoder
+
+            return normalise(onnx_encoder(folder, fingerprint(folder)).encode(inputs))
         from strategies.embedders import load_sentence_transformer  # says how to install the extra if missing
 
         model = load_sentence_transformer(self._params["model"])
@@ -115,21 +147,36 @@ class NeuralRetriever(DenseRetriever):
                             convert_to_numpy=True, show_progress_bar=False)
 
 
-def truncation(folder: Path, texts: list[str]) -> dict[str, float]:
-    """`max_seq_length` (word pieces the model reads) and `truncated_share` (texts longer than that).
+def auto_precision(model: str | None) -> str:
+    """What precision="auto" runs: bf16 where the CPU has bfloat16 instructions, else int8; fp32 for a
+    model the fast paths cannot run, and where their packages (torch; onnxruntime for int8) are absent."""
+    from importlib.util import find_spec
+
+    from chunkopt.retrievers.bf16_encoder import native_bf16
+
+    try:
+        simple = model_layout(model_folder(model)).pooling is not None
+    except (ParameterError, OSError):
+        return "fp32"  # no model, or none readable: fp32's loader says what to install or fix
+    if not simple:
+        return "fp32"
+    if native_bf16():
+        return "bf16"
+    return "int8" if find_spec("onnxruntime") and find_spec("onnx") else "fp32"
+
+
+def truncation(folder: Path, n_texts: int, n_cut: int | None) -> dict[str, float]:
+    """`max_seq_length` (word pieces the model reads) and `truncated_share` (the share of `n_texts`
+    longer than that: `n_cut`, as `model_keys` counted them with the model's own tokenizer).
 
     A sentence-transformers model embeds only the first `max_seq_length` word pieces of a text
     (256 for all-MiniLM-L6-v2, about 200 words): a 1,024-token chunk is indexed by its beginning.
-    That is what the team's own index does too, so it is measured, not hidden. Counted with the
-    model's own tokenizer, as `model_keys` reads texts, without loading the model; empty when the
-    folder has no sentence_bert_config.json (or does not start with a transformer).
+    That is what the team's own index does too, so it is measured, not hidden. Empty when nothing
+    was counted (the model does not start with a transformer) or the folder has no
+    sentence_bert_config.json to say the limit.
     """
-    from chunkopt.retrievers.onnx_encoder import model_encodings, model_layout
-
     layout = model_layout(folder)
     configured = any((f / "sentence_bert_config.json").is_file() for f in (layout.transformer, folder))
-    if layout.modules[0] != "Transformer" or not configured:
+    if n_cut is None or not configured:
         return {}
-    encodings = model_encodings(folder, texts)
-    truncated = sum(bool(encoding.overflowing) for encoding in encodings)
-    return {"max_seq_length": layout.max_seq_length, "truncated_share": truncated / max(1, len(encodings))}
+    return {"max_seq_length": layout.max_seq_length, "truncated_share": n_cut / max(1, n_texts)}
