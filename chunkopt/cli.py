@@ -459,7 +459,8 @@ def import_squad_command(src: Path, dest: Path) -> None:
 @main.command(name="queries", epilog=f"Example: {EXAMPLES['queries']}\n\n"
               "With an LLM: OPENAI_API_KEY=... chunkopt queries docs/ --llm http://localhost:8000/v1 --model llama3")
 @click.argument("docs", type=click.Path(exists=True, path_type=Path))
-@click.option("--n", "count", type=click.IntRange(min=1), default=50, show_default=True, help="Number of queries.")
+@click.option("--n", "count", type=click.IntRange(min=1),
+              help="Number of queries (default: 400 offline, as many as their measured agreement used; 50 with --llm).")
 @click.option("--seed", type=int, default=0, show_default=True, help="Random seed: the same seed gives the same queries.")
 @click.option("--method", type=click.Choice(["cloze", "keywords"]), default="cloze", show_default=True,
               help="Offline generator: cloze questions about one fact, or bags of salient words.")
@@ -480,24 +481,24 @@ def generate_queries_command(docs: Path, count: int, seed: int, method: str, spa
                              timeout_s: float, per_document: bool) -> None:
     """Generate a query set for DOCS (offline by default, or with --llm); JSON Lines on stdout."""
     from chunkopt.corpus import load_corpus
-    from chunkopt.querygen import describe_generator, generate_queries, spread_summary
+    from chunkopt.querygen import DEFAULT_COUNT, describe_generator, generate_queries, spread_summary
     from chunkopt.queries import query_to_dict
 
     corpus = load_corpus(docs)
     if llm_url is None:
         if model:
             raise click.UsageError("--model needs --llm URL")
-        queries = generate_queries(corpus, n=count, seed=seed, method=method, spacy_model=spacy_model,
+        queries = generate_queries(corpus, n=count or DEFAULT_COUNT, seed=seed, method=method, spacy_model=spacy_model,
                                    per_document=per_document)
     else:
-        from chunkopt.querygen.llm import LLMError, generate_llm_queries
+        from chunkopt.querygen.llm import LLM_COUNT, LLMError, generate_llm_queries
 
         if not model:
             raise click.UsageError("--llm needs --model NAME (the model the endpoint serves)")
         if per_document:
             raise click.UsageError("--per-document applies to the offline generators, not --llm")
         try:
-            queries = generate_llm_queries(corpus, llm_url, model, n=count, seed=seed, api_key_env=api_key_env,
+            queries = generate_llm_queries(corpus, llm_url, model, n=count or LLM_COUNT, seed=seed, api_key_env=api_key_env,
                                            batch_size=batch_size, timeout_s=timeout_s)
         except LLMError as err:
             click.echo(f"Error: {err}", err=True)

@@ -135,7 +135,7 @@ def sentence_embedder(model: str) -> Embed:
 
     It embeds through the `neural` retriever at full precision (PyTorch, float32): the index holds
     the vectors the team's own queries, embedded by the same model, will be compared with, not the
-    int8 approximation a sweep measures with. Chunks a `precision=fp32` sweep already embedded come
+    bf16 or int8 approximation a sweep measures with. Chunks a `precision=fp32` sweep already embedded come
     from the persistent embedding cache (`chunkopt cache info`) instead of the model.
     """
     from chunkopt.retrievers.neural import NeuralRetriever

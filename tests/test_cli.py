@@ -210,6 +210,12 @@ def test_queries_are_generated_reproducibly(workspace):
     assert all(json.loads(line)["references"] for line in first.stdout.splitlines())
 
 
+def test_queries_makes_400_unless_told(workspace):
+    result = CliRunner().invoke(main, ["queries", "docs"])
+    assert result.exit_code == 0, result.output
+    assert len(result.stdout.splitlines()) == 400
+
+
 CHROMA = __import__("pathlib").Path(__file__).resolve().parents[2] / "shared" / "benchmarks" / "chroma"
 
 
@@ -258,4 +264,5 @@ def test_a_sweep_on_generated_queries_says_so_and_records_the_generator(workspac
     assert "Generated queries (cloze v2, seed 0" in result.output
     generator = read_config(workspace / "tuned.json")["queries"]["generator"]
     assert generator["name"] == "cloze" and generator["seed"] == 0
+    assert generator["n"] == 400  # as many as the measured agreement was measured with
     assert "generated (cloze v2, seed 0" in (workspace / "report.html").read_text()

@@ -40,6 +40,7 @@ from strategies.base import ParameterError
 
 NAME, VERSION = "llm", 1
 BATCH_SIZE = 5  # passages per request
+LLM_COUNT = 50  # questions asked for unless told: 10 requests; each costs the team a model call
 PASSAGE_CHARS = 1200  # most characters in a passage
 SYSTEM_PROMPT = (
     "You write search questions for evaluating a retrieval system. For each numbered passage, write one question "
@@ -57,7 +58,7 @@ def generate_llm_queries(
     corpus: Corpus,
     url: str,
     model: str,
-    n: int = 50,
+    n: int = LLM_COUNT,
     seed: int = 0,
     *,
     api_key_env: str = "OPENAI_API_KEY",

@@ -10,8 +10,9 @@ process. `register_retriever()` adds one at run time (notebooks, tests), and
 
 Modules: base (Retriever, exact blocked top-k search), sparse (tfidf, bm25, lsa), dense (the
 embedding retrievers' base and their caches), cache (the persistent embedding cache), hnsw
-(approximate search in an HNSW graph), neural (sentence-transformers), onnx_encoder (neural's
-fast int8 path), endpoint (an OpenAI-compatible /v1/embeddings server), hybrid (BM25 and a dense
+(approximate search in an HNSW graph), neural (sentence-transformers), transformer (the model as
+neural's fast paths read and run it), bf16_encoder and onnx_encoder (those paths: PyTorch with
+bfloat16 products, ONNX Runtime with int8 weights), endpoint (an OpenAI-compatible /v1/embeddings server), hybrid (BM25 and a dense
 retriever fused by reciprocal rank).
 """
 
