@@ -130,23 +130,22 @@ class NeuralRetriever(DenseRetriever):
         return {**super().fit_summary(), **getattr(self, "_truncation", {})}
 
     def _encode(self, texts: list[str]) -> np.ndarray:
-        folder = model_folder(self._params["model"])
-        if self._params["precision"] in ("bf16", "int8"):
-            held = getattr(self, "_pieces", {})
-            inputs = [held[t] for t in texts] if all(t in held for t in texts) else model_inputs(folder, texts)
-        if self._params["precision"] == "bf16":
+        precision, folder = self._params["precision"], model_folder(self._params["model"])
+        if precision == "fp32":
+            from strategies.embedders import load_sentence_transformer  # says how to install the extra if missing
+
+            model = load_sentence_transformer(self._params["model"])
+            return model.encode(texts, batch_size=self._params["batch_size"], normalize_embeddings=True,
+                                convert_to_numpy=True, show_progress_bar=False)
+        held = getattr(self, "_pieces", {})  # the word pieces model_keys read, during _embed
+        inputs = [held[t] for t in texts] if all(t in held for t in texts) else model_inputs(folder, texts)
+        if precision == "bf16":
             from chunkopt.retrievers.bf16_encoder import bf16_encoder
 
             return normalise(bf16_encoder(folder).encode(inputs, self._params["batch_size"]))
-        if self._params["precision"] == "int8":
-            from chunkopt.retrievers.onnx_encoder import onnx_encoder
+        from chunkopt.retrievers.onnx_encoder import onnx_encoder
 
-            return normalise(onnx_encoder(folder, fingerprint(folder)).encode(inputs))
-        from strategies.embedders import load_sentence_transformer  # says how to install the extra if missing
-
-        model = load_sentence_transformer(self._params["model"])
-        return model.encode(texts, batch_size=self._params["batch_size"], normalize_embeddings=True,
-                            convert_to_numpy=True, show_progress_bar=False)
+        return normalise(onnx_encoder(folder, fingerprint(folder)).encode(inputs))
 
 
 def auto_precision(model: str | None) -> str:

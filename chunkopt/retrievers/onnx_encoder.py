@@ -5,7 +5,7 @@ Why: on a CPU, embedding is nearly all of a dense sweep's time (27.7 minutes for
 on Chroma's corpora with PyTorch, 1,638 s of it embedding). The same model exported to ONNX, its
 weights quantised to int8 (dynamic quantisation, per channel; see SCHEME), runs about 2-3x faster
 than PyTorch on the 2-core machine of bench/README.md. It is approximate: vectors at mean cosine
-0.993 to float32's, and the default grid's recall within 0.01 of float32's for 27 of 32
+0.993 to float32's, and the default grid's recall within 0.01 of float32's for 29 of 32
 configurations there ("Dense sweeps"), which is why a CPU with bfloat16 runs `bf16_encoder` instead.
 
 Nothing is downloaded. On first use the model's transformer, with its pooling
