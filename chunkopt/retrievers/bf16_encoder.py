@@ -3,12 +3,13 @@ retriever's fast path on CPUs that multiply bfloat16 natively.
 
 Why: bfloat16 keeps float32's range and rounds each product's inputs to 8 significant bits, with
 float32 sums, so it is nearly exact where int8's activation scales are not, and on a CPU with
-bfloat16 instructions (x86 AVX512-BF16 or AMX: Intel since Cooper Lake and Sapphire Rapids, AMD
-since Zen 4) it is at least as fast as int8. Measured on 600 of Chroma's chunks, 2 threads, the
-AMD EPYC of bench/README.md: float32 24.7 s, int8 ONNX 11.3 s, this 9.7 s; its vectors lie at
-mean cosine 0.99998 to float32's (int8: 0.993). Without those instructions oneDNN
-emulates bfloat16, slower than float32 (27.1 s against 24.6 s on the same chip told to use AVX512
-without BF16), so `precision="auto"` chooses int8 there (`native_bf16`).
+bfloat16 instructions (x86 AVX512-BF16 or AMX: Intel Xeon Cooper Lake, Sapphire Rapids and
+later; AMD Zen 4 and later) it is at least as fast as int8. Measured on 600 of Chroma's chunks, 2
+threads, the AMD EPYC of bench/README.md: float32 24.7 s, int8 ONNX 9.7 s, this 9.7 s in batches
+of 64 and 7.1-8.1 s in batches of 32; its vectors lie at mean cosine 0.99998 to float32's (int8:
+0.994), and the default grid's recall within 0.0064 of float32's ("Dense sweeps"). Without those
+instructions oneDNN emulates bfloat16, slower than float32 (27.1 s against 24.6 s on the same
+chip told to use AVX512 without BF16), so `precision="auto"` chooses int8 there (`native_bf16`).
 
 Texts go in as the word-piece ids `transformer.model_inputs` gives, in batches of similar length;
 the model is loaded once per process from the local weights, nothing downloaded.
