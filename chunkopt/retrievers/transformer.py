@@ -3,9 +3,9 @@
 The `neural` retriever's bf16 and int8 paths (`bf16_encoder`, `onnx_encoder`) read the model's
 folder themselves: its layout (`model_layout`: where the transformer is, how it pools, how many
 word pieces it reads), its tokenizer, and what it reads of each text (`model_inputs`, also the key
-embeddings are cached under). They feed it batches of texts of similar length
-(`length_batches`), so little padding is computed, and run its transformer with its pooling as
-one torch module (`pooled_transformer`), the module the int8 file is exported from.
+embeddings are cached under). They run its transformer with its pooling as one torch module
+(`pooled_transformer`): bf16 directly, fed batches of texts of similar length (`length_batches`)
+so that little padding is computed; int8 as the ONNX file exported from that module.
 
 Only models built as Transformer -> Pooling (mean or CLS) [-> Normalize], as sentence-transformers
 models usually are, run this way; `ModelLayout.check_simple` refuses any other with a message
