@@ -32,7 +32,8 @@ MEASURED_AGREEMENT = {
     "cloze": "on two benchmarks, 400 generated queries ranked 32 configurations as real questions did at Kendall "
              "tau 0.65-0.86 by recall on crowd-written SQuAD questions and 0.46-0.76 on Chroma's LLM-written "
              "ones; the configuration they picked lost up to 0.015 and 0.071 recall on the real questions",
-    "keywords": "on two benchmarks, as many generated queries as real ones ranked 32 configurations as real questions did at Kendall "
+    "keywords": "on two benchmarks, generated queries (as many as the real ones) ranked 32 configurations as real "
+                "questions did at Kendall "
                 "tau 0.26-0.82 by recall on crowd-written SQuAD questions and 0.64-0.85 on Chroma's LLM-written "
                 "ones; the configuration they picked lost up to 0.061 and 0.035 recall on the real questions",
     "llm": "queries written by an LLM: their agreement with real questions was not measured and depends on the model",
