@@ -116,9 +116,12 @@ class Sweep:
 
     @property
     def retriever_label(self) -> str:
-        """The retriever as on the command line, with the parameters that differ from their defaults."""
-        defaults = {p.name: p.default for p in type(self._retriever_template).schema}
-        changed = [f"{k}={v}" for k, v in self.retriever_params.items() if defaults.get(k, v) != v]
+        """The retriever as on the command line, with the parameters that differ from their defaults;
+        for hybrid, also its dense retriever's (`dense_params`, as `--retriever` takes them)."""
+        changed = [f"{k}={v}" for k, v in _changed_params(self._retriever_template).items()]
+        dense = getattr(self._retriever_template, "dense", None)  # hybrid's dense retriever
+        if dense is not None and _changed_params(dense):
+            changed.append(f"dense_params='{json.dumps(_changed_params(dense))}'")
         return " ".join([self.retriever, *changed])
 
     @property
@@ -276,6 +279,12 @@ class Sweep:
         from chunkopt.verdict import explain
 
         return explain(self)
+
+
+def _changed_params(retriever: Any) -> dict[str, Any]:
+    """A retriever's parameters that differ from its schema's defaults (as resolved: precision="auto" shows what ran)."""
+    defaults = {p.name: p.default for p in type(retriever).schema}
+    return {k: v for k, v in retriever.params.items() if k in defaults and defaults[k] != v}
 
 
 def _warn_truncation(rows: Sequence[Mapping[str, Any]]) -> None:

@@ -101,3 +101,13 @@ def test_a_bad_retriever_spec_is_a_usage_error_naming_the_flag(workspace, spec, 
     assert result.exit_code == 2, result.output
     assert "--retriever" in result.output and message in result.output
     assert "Traceback" not in result.output
+
+
+def test_the_setup_label_shows_hybrids_dense_parameters_and_reads_back_as_the_same_retriever():
+    from chunkopt.retrievers import get_retriever, parse_retriever
+    from chunkopt.sweep import Sweep
+
+    hybrid = get_retriever("hybrid", dense_weight=2, dense_params={"precision": "fp32", "batch_size": 8})
+    label = Sweep(retriever=hybrid).retriever_label
+    assert label == """hybrid dense_weight=2.0 dense_params='{"precision": "fp32", "batch_size": 8}'"""
+    assert parse_retriever(label).params == hybrid.params
