@@ -1,7 +1,8 @@
 """A dense sweep on a CPU: how long the default grid takes with the `neural` retriever, and whether the fast path ranks like the reference.
 
-Three measurements, each sweep in a fresh process with its own empty cache folder (cold: the
-model is extracted, the int8 file exported and quantised, every chunk embedded) unless `warm`:
+Two measurements, each sweep in a fresh process with its own empty cache folder (cold: the
+model is extracted, the int8 file exported and quantised where int8 runs, every chunk embedded)
+unless warm:
 
 1. `sweep`: the default grid (32 configurations plus the fixed-512 baseline) at a 1,024-token
    budget on a data set of bench/datasets.py, once per retriever spec (default: `neural`, which
@@ -152,7 +153,8 @@ def main() -> None:
     if args.what == "hnsw":
         with tempfile.TemporaryDirectory() as cache:
             run = run_child(["child-sweep", args.dataset, "neural"], cache)  # fills the cache: search is what is timed
-            print(f"(the int8 sweep that filled the cache: {run['seconds']:.0f} s cold, recommended {run['recommended']})")
+            print(f"(the {run['precision']} sweep that filled the cache: {run['seconds']:.0f} s cold, "
+                  f"recommended {run['recommended']})")
             runs = json.loads(args.runs.read_text()) if args.runs.exists() else []
             args.runs.write_text(json.dumps(runs + [{**run, "cache": "cold"}], indent=1))
             lines = run_child(["child-hnsw", args.dataset], cache)

@@ -120,8 +120,9 @@ class Sweep:
         for hybrid, also its dense retriever's (`dense_params`, as `--retriever` takes them)."""
         changed = [f"{k}={v}" for k, v in _changed_params(self._retriever_template).items()]
         dense = getattr(self._retriever_template, "dense", None)  # hybrid's dense retriever
-        if dense is not None and _changed_params(dense):
-            changed.append(f"dense_params='{json.dumps(_changed_params(dense))}'")
+        dense_changed = _changed_params(dense) if dense is not None else {}
+        if dense_changed:
+            changed.append(f"dense_params='{json.dumps(dense_changed)}'")
         return " ".join([self.retriever, *changed])
 
     @property
