@@ -19,7 +19,7 @@ from chunkopt.corpus import read_text_file
 from chunkopt.outputs import write_atomic
 from strategies.base import ParameterError, Strategy
 
-SCHEMA_VERSION = 2  # 2 adds "confidence"; files of version 1 still load
+SCHEMA_VERSION = 3  # 2 adds "confidence", 3 its "rule"; files of versions 1 and 2 still load
 SCHEMA_PATH = Path(__file__).with_name("tuned_config.schema.json")
 FIELDS = (
     "schema_version",
@@ -98,6 +98,7 @@ def confidence(sweep: Any) -> dict[str, Any]:
         "alpha": decision.alpha,
         "resamples": decision.resamples,
         "seed": decision.seed,
+        "rule": decision.rule,
         "top_scorer": sweep.top_row_["label"],
         "tied": [row["label"] for row in sweep.tied_],
         "baseline": None,

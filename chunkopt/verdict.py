@@ -71,6 +71,12 @@ def explain(sweep: Any) -> str:
             f"  the top scorer, {top['label']} ({score_phrase(objective, top[objective], sweep.budget)}), is not "
             f"significantly better ({test}); {why}"
         )
+    elif others and decision.rule == "top scorer":
+        lines.append(
+            f"  it scores highest on the generated queries; {len(others)} configuration(s) are tied with it there ({test}), "
+            "but a tie on generated queries is not a tie on your users' questions, so the top scorer is recommended, "
+            "not the cheapest tie"
+        )
     elif others:
         lines.append(f"  it scores highest, and none of the {len(others)} configuration(s) tied with it ({test}) costs less")
     else:
@@ -97,6 +103,8 @@ def _baseline_line(sweep: Any) -> str:
     if base is None:
         return "no baseline to compare with: give --baseline with the configuration you use today"
     whose = "the default baseline" if sweep.baseline_is_default else "your baseline"
+    if base["recommended"] and decision.rule == "top scorer":
+        return f"this is {whose}, and it scores highest on the generated queries"
     if base["recommended"]:
         if sweep.baseline_is_default:
             return "this is the default baseline: nothing in the grid is significantly better than it on these queries"
@@ -109,6 +117,9 @@ def _baseline_line(sweep: Any) -> str:
     )
     if gain["p"] < decision.alpha:
         return change
+    if decision.rule == "top scorer":
+        return (f"{change}: not a significant difference on the generated queries; before re-indexing what works, "
+                "check the switch on real questions")
     cheaper = []
     best = sweep.best_row_
     if best["tokens_per_query"] < base["tokens_per_query"]:

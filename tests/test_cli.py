@@ -266,3 +266,14 @@ def test_a_sweep_on_generated_queries_says_so_and_records_the_generator(workspac
     assert generator["name"] == "cloze" and generator["seed"] == 0
     assert generator["n"] == 400  # as many as the measured agreement was measured with
     assert "generated (cloze v2, seed 0" in (workspace / "report.html").read_text()
+
+
+def test_a_sweep_on_generated_queries_recommends_its_top_scorer_and_one_on_given_queries_the_cheapest_tie(workspace):
+    generated = CliRunner().invoke(main, ["sweep", "docs", "--strategy", "fixed", "--chunk-size", "16,64",
+                                          "--out", "generated.json"])
+    given = sweep("--out", "given.json")
+    assert generated.exit_code == 0 and given.exit_code == 0, generated.output + given.output
+    confidence = read_config(workspace / "generated.json")["confidence"]
+    assert confidence["rule"] == "top scorer"
+    assert read_config(workspace / "generated.json")["params"]["chunk_size"] == int(confidence["top_scorer"].split("=")[1])
+    assert read_config(workspace / "given.json")["confidence"]["rule"] == "cheapest tie"

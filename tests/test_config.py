@@ -39,8 +39,8 @@ def test_loaded_chunker_chunks_identically(tmp_path):
 
 def test_config_from_a_newer_schema_is_refused_with_advice(tmp_path):
     path = tmp_path / "tuned.json"
-    path.write_text(json.dumps(minimal_config(schema_version=3, chunkopt_version="9.0")))
-    with pytest.raises(ConfigError, match="written with schema_version 3 by a newer chunkopt.*Upgrade chunkopt"):
+    path.write_text(json.dumps(minimal_config(schema_version=4, chunkopt_version="9.0")))
+    with pytest.raises(ConfigError, match="written with schema_version 4 by a newer chunkopt.*Upgrade chunkopt"):
         read_config(path)
 
 

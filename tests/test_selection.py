@@ -1,5 +1,6 @@
 """Selection rules: objective first, constraints respected, ties to the cheaper configuration."""
 
+import numpy as np
 import pytest
 
 from chunkopt.selection import Constraints, decide, pareto_front, rank
@@ -136,3 +137,15 @@ def test_when_the_top_scorer_beats_the_baseline_the_recommendation_beats_it_too(
     decision = decide(rows, [top, cheap, base], "iou", Constraints(), baseline=2)
     assert decision.tied == (0, 1)
     assert decision.recommended == 0
+
+
+def test_on_generated_queries_the_top_scorer_is_recommended_even_over_a_tied_baseline():
+    # Ties on generated queries are ties under their sampling noise, not on the users' questions.
+    rows = [row("top", 0.6, tokens=900), row("close", 0.5, tokens=500), row("base", 0.55, tokens=700)]
+    scores = [[1, 1, 1, 0, 1, 0] * 2, [1, 1, 0, 0, 1, 0] * 2, [1, 1, 1, 0, 0, 0] * 2]
+    as_written = decide(rows, scores, "iou", Constraints(), baseline=2)
+    generated = decide(rows, scores, "iou", Constraints(), baseline=2, generated=True)
+    assert set(as_written.tied) == set(generated.tied) == {0, 1, 2}
+    assert (as_written.rule, as_written.recommended) == ("cheapest tie", 2)
+    assert (generated.rule, generated.recommended) == ("top scorer", 0)
+    assert generated.gain["gain"] == pytest.approx(np.mean(scores[0]) - np.mean(scores[2]))

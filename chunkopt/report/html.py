@@ -121,7 +121,10 @@ def _tied(sweep: Any) -> str:
     listing = f"<ul>{items}</ul>"
     if len(sweep.tied_) > TIED_SHOWN:
         listing = f"<details><summary>the {len(sweep.tied_)} tied configurations</summary>{listing}</details>"
-    if sweep.best_row_["baseline"]:
+    if sweep.decision_.rule == "top scorer":
+        choice = ("the queries were generated, and a tie on them is not a tie on your users' questions, so the top "
+                  "scorer is recommended")
+    elif sweep.best_row_["baseline"]:
         choice = "the baseline is among them, so it is kept"
     elif sweep.baseline_row_ is not None:
         choice = "the cheapest of them that beats the baseline is recommended"
