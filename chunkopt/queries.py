@@ -10,6 +10,12 @@ located in the document: exactly first, then ignoring differences in whitespace,
 back to the document's own offsets. A `text` found more than once is an error (give offsets
 instead), because silently picking one could score the wrong passage. A missing `id` becomes
 "line-N". Every problem is a QueryFileError naming the file and line.
+
+A generated set (`chunkopt queries`, `save_queries` of a GeneratedQueries) also gives each line
+`"generator": {"name": "cloze", "version": 2, "seed": 0, ...}`. A file whose every line names the
+same generator loads back as a GeneratedQueries, so a sweep on it knows its queries were generated
+(and says so, and chooses as it does for generated queries); once a line lacks it or names
+another, the set counts as the team's own.
 """
 
 from __future__ import annotations
@@ -44,6 +50,18 @@ class Query:
     references: tuple[Reference, ...]
 
 
+class GeneratedQueries(list):
+    """A list of Query that also says what generated it: `generator_info`, a JSON-ready dict.
+
+    `generator_info` holds at least "name", "version" and "seed" (and "n", the number asked
+    for), so a tuned configuration can record which generator, at which version, made its queries.
+    """
+
+    def __init__(self, queries: list[Query], generator_info: dict[str, Any]) -> None:
+        super().__init__(queries)
+        self.generator_info = dict(generator_info)
+
+
 class QueryFileError(ValueError):
     """A query file cannot be read: the message names the file, the line and what is wrong."""
 
@@ -54,27 +72,39 @@ def load_queries(path: str | os.PathLike[str], corpus: Corpus) -> list[Query]:
     if not path.is_file():
         raise QueryFileError(f"query file {str(path)!r} does not exist")
     queries: list[Query] = []
+    generators: list[Any] = []
     first_line: dict[str, int] = {}
     with io.StringIO(read_text_file(path, "query file", QueryFileError), newline="") as f:
         for line_no, line in enumerate(f, start=1):
             if not line.strip():
                 continue
             where = f"{path}, line {line_no}"
-            query = _parse_line(line, where, line_no, corpus)
+            query, generator = _parse_line(line, where, line_no, corpus)
             if query.id in first_line:
                 raise QueryFileError(f"{where}: duplicate id {query.id!r} (first used on line {first_line[query.id]})")
             first_line[query.id] = line_no
             queries.append(query)
+            generators.append(generator)
     if not queries:
         raise QueryFileError(f"{path}: no queries (expected one JSON object a line)")
+    if generators[0] is not None and all(g == generators[0] for g in generators):
+        return GeneratedQueries(queries, generators[0])
     return queries
 
 
 def save_queries(queries: list[Query], path: str | os.PathLike[str]) -> None:
-    """Write queries as JSON Lines with start/end offsets, UTF-8, one query a line."""
+    """Write queries as JSON Lines with start/end offsets, UTF-8, one query a line (and, for a
+    generated set, its generator on every line)."""
     with atomic_open(path, newline="\n") as f:
-        for query in queries:
-            f.write(json.dumps(query_to_dict(query), ensure_ascii=False) + "\n")
+        for line in query_lines(queries):
+            f.write(line + "\n")
+
+
+def query_lines(queries: list[Query]) -> list[str]:
+    """The JSON Lines of a query set, as `save_queries` writes them."""
+    generator = getattr(queries, "generator_info", None)
+    extra = {"generator": generator} if generator is not None else {}
+    return [json.dumps({**query_to_dict(query), **extra}, ensure_ascii=False) for query in queries]
 
 
 def query_to_dict(query: Query) -> dict[str, Any]:
@@ -96,7 +126,8 @@ def queries_hash(queries: list[Query]) -> str:
 # ---- parsing one line ---------------------------------------------------------------------
 
 
-def _parse_line(line: str, where: str, line_no: int, corpus: Corpus) -> Query:
+def _parse_line(line: str, where: str, line_no: int, corpus: Corpus) -> tuple[Query, dict[str, Any] | None]:
+    """The query of one line, and the generator it names (None for a line without one)."""
     try:
         obj = json.loads(line)
     except json.JSONDecodeError as exc:
@@ -115,7 +146,11 @@ def _parse_line(line: str, where: str, line_no: int, corpus: Corpus) -> Query:
             f"{where}: references must be a non-empty list of {{doc, start, end}} or {{doc, text}}, got {refs!r}"
         )
     references = tuple(_parse_reference(ref, f"{where}, reference {i + 1}", corpus) for i, ref in enumerate(refs))
-    return Query(str(qid), text, references)
+    generator = obj.get("generator")
+    if generator is not None and not (isinstance(generator, dict) and {"name", "version", "seed"} <= set(generator)):
+        raise QueryFileError(f"{where}: generator must be an object with name, version and seed (as `chunkopt queries` "
+                             f"writes it), got {generator!r}; remove it if a person wrote this query")
+    return Query(str(qid), text, references), generator
 
 
 def json_problem(exc: json.JSONDecodeError) -> str:

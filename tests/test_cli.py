@@ -7,6 +7,7 @@ from click.testing import CliRunner
 
 from chunkopt.cli import main
 from chunkopt.config import read_config
+from chunkopt.grid import parse_configuration
 
 DOCS = {
     "bread.md": "# Bread\n\nSourdough bread needs a lively starter fed with flour and water every day.\n\n"
@@ -210,6 +211,18 @@ def test_queries_are_generated_reproducibly(workspace):
     assert all(json.loads(line)["references"] for line in first.stdout.splitlines())
 
 
+def test_a_sweep_on_a_file_of_generated_queries_knows_they_were_generated(workspace):
+    generated = CliRunner().invoke(main, ["queries", "docs", "--n", "40", "--seed", "3"])
+    (workspace / "docs" / "queries.jsonl").write_text(generated.stdout)  # where a sweep looks by default
+    result = CliRunner().invoke(main, ["sweep", "docs", "--strategy", "fixed", "--chunk-size", "16,64",
+                                       "--out", "tuned.json"])
+    assert result.exit_code == 0, result.output
+    assert "holds 40 generated queries (cloze v2, seed 3" in result.output
+    assert "Generated queries (cloze v2, seed 3" in result.output  # the verdict's measured-agreement line
+    config = read_config(workspace / "tuned.json")
+    assert config["queries"]["generator"]["seed"] == 3 and config["confidence"]["rule"] == "top scorer"
+
+
 def test_queries_makes_400_unless_told(workspace):
     result = CliRunner().invoke(main, ["queries", "docs"])
     assert result.exit_code == 0, result.output
@@ -275,5 +288,5 @@ def test_a_sweep_on_generated_queries_recommends_its_top_scorer_and_one_on_given
     assert generated.exit_code == 0 and given.exit_code == 0, generated.output + given.output
     confidence = read_config(workspace / "generated.json")["confidence"]
     assert confidence["rule"] == "top scorer"
-    assert read_config(workspace / "generated.json")["params"]["chunk_size"] == int(confidence["top_scorer"].split("=")[1])
+    assert read_config(workspace / "generated.json")["params"] == parse_configuration(confidence["top_scorer"]).params
     assert read_config(workspace / "given.json")["confidence"]["rule"] == "cheapest tie"

@@ -5,7 +5,7 @@ import json
 import pytest
 
 from chunkopt.corpus import Corpus, Document
-from chunkopt.queries import Query, QueryFileError, Reference, load_queries, queries_hash, save_queries
+from chunkopt.queries import GeneratedQueries, Query, QueryFileError, Reference, load_queries, queries_hash, save_queries
 
 DOC = "The cat sat on the mat.\nThe dog  slept\nby the door."
 CORPUS = Corpus([Document("pets.txt", DOC), Document("other.md", "Something else entirely.")])
@@ -178,6 +178,32 @@ def test_saved_line_format(tmp_path):
     save_queries([Query("a", "cat", (Reference("pets.txt", 0, 3),))], tmp_path / "q.jsonl")
     expected = '{"id": "a", "query": "cat", "references": [{"doc": "pets.txt", "start": 0, "end": 3}]}\n'
     assert (tmp_path / "q.jsonl").read_text() == expected
+
+
+GENERATOR = {"name": "cloze", "version": 2, "seed": 0, "n": 2}
+
+
+def test_a_generated_set_keeps_its_generator_through_a_file(tmp_path):
+    queries = GeneratedQueries([Query("gen-0001", "cat", (Reference("pets.txt", 0, 3),)),
+                                Query("gen-0002", "dog", (Reference("pets.txt", 24, 38),))], GENERATOR)
+    save_queries(queries, tmp_path / "q.jsonl")
+    assert all(json.loads(line)["generator"] == GENERATOR for line in (tmp_path / "q.jsonl").read_text().splitlines())
+    loaded = load_queries(tmp_path / "q.jsonl", CORPUS)
+    assert isinstance(loaded, GeneratedQueries) and loaded.generator_info == GENERATOR and loaded == queries
+    assert queries_hash(loaded) == queries_hash(list(queries))  # the generator is not part of the queries' identity
+
+
+def test_a_file_of_generated_queries_with_a_line_of_ones_own_is_ones_own(tmp_path):
+    loaded = load(tmp_path, {**one(span(), qid="g"), "generator": GENERATOR}, one(span(), qid="mine"))
+    assert not isinstance(loaded, GeneratedQueries)
+    other = load(tmp_path, {**one(span(), qid="g"), "generator": GENERATOR},
+                 {**one(span(), qid="h"), "generator": {**GENERATOR, "seed": 1}})
+    assert not isinstance(other, GeneratedQueries)
+
+
+def test_a_malformed_generator_names_the_line(tmp_path):
+    with pytest.raises(QueryFileError, match=r"line 2: generator must be an object with name, version and seed"):
+        load(tmp_path, one(span(), qid="a"), {**one(span(), qid="b"), "generator": "cloze"})
 
 
 def test_hash_changes_with_any_offset_and_is_stable():

@@ -237,6 +237,13 @@ def test_the_agreement_line_names_the_generator_its_seed_and_the_measured_figure
     assert MEASURED_AGREEMENT["cloze"] in line
 
 
+def test_the_agreement_line_quotes_the_figures_measured_for_queries_shared_per_document():
+    from chunkopt.querygen import MEASURED_AGREEMENT, agreement_line
+
+    line = agreement_line(generate_queries(CORPUS, n=4, seed=0, spacy_model="", per_document=True).generator_info)
+    assert MEASURED_AGREEMENT["cloze per document"] in line and MEASURED_AGREEMENT["cloze"] not in line
+
+
 def test_per_document_shares_the_queries_evenly_between_documents():
     queries = generate_queries(CORPUS, n=6, seed=0, spacy_model="", per_document=True)
     assert sorted(q.references[0].doc for q in queries) == ["harbour.txt"] * 3 + ["town.txt"] * 3
