@@ -8,7 +8,8 @@ many generated queries per generator and seed. Reported per generator:
 
 - Kendall tau between the two rankings of the configurations, by mean recall, IoU and MRR;
 - the pick: the configuration with the highest recall under the generated queries (what
-  `chunkopt sweep` recommends on queries it generated), and its recall on the real questions,
+  `chunkopt sweep` recommends on generated queries, near-equal scores decided by cost), and its
+  recall on the real questions,
   against the best recall on the real questions (the regret is their difference);
 - the cheapest tie: what the sweep's rule for a team's own queries (chunkopt.selection.decide: the
   default baseline, fixed chunk_size=512, kept while it ties with the top scorer, else the
@@ -93,16 +94,18 @@ def score_sets(corpus, sets, configurations, retriever, budget):
     return {name: {k: (v if k == "rows" else np.array(v)) for k, v in by_metric.items()} for name, by_metric in scores.items()}
 
 
-def cheapest_tie(scored, baseline: int) -> int:
-    """What the sweep's rule for a team's own queries recommends on these scores (chunkopt.selection.decide)."""
-    return decide(scored["rows"], scored["per_query"], "recall", Constraints(), baseline=baseline).recommended
+def recommended(scored, baseline: int, generated: bool) -> int:
+    """What the sweep recommends on these scores (chunkopt.selection.decide, the sweep's defaults): with
+    generated=True the top scorer (near-equal scores decided by cost, as the sweep does), else the cheapest tie."""
+    return decide(scored["rows"], scored["per_query"], "recall", Constraints(), baseline=baseline,
+                  generated=generated).recommended
 
 
 def agreement(generated, real, baseline: int) -> dict[str, float]:
     """Tau by each metric, and the recall on the real questions of the configuration the generated ones pick
     (the top scorer, what the sweep recommends on generated queries) and of their cheapest tie."""
     out = {f"tau_{m}": float(kendalltau(generated[m], real[m]).statistic) for m in METRICS}
-    pick, tie = int(np.argmax(generated["recall"])), cheapest_tie(generated, baseline)
+    pick, tie = recommended(generated, baseline, generated=True), recommended(generated, baseline, generated=False)
     best = float(real["recall"].max())
     out.update(pick=pick, pick_recall=float(real["recall"][pick]), best_recall=best, tie=tie,
                tie_recall=float(real["recall"][tie]))
@@ -184,7 +187,7 @@ def main() -> None:
                 scores = score_sets(corpus, sets, configurations, retriever, budget)
                 ceiling = agreement(scores["halfA"], scores["halfB"], baseline)
                 perfect = perfect_generator(scores["real"]["per_query"], n)
-                own = float(scores["real"]["recall"].max() - scores["real"]["recall"][cheapest_tie(scores["real"], baseline)])
+                own = scores["real"]["recall"].max() - scores["real"]["recall"][recommended(scores["real"], baseline, False)]
                 for name in sets:
                     if name in ("real", "halfA", "halfB"):
                         continue

@@ -18,7 +18,7 @@ _EXPORTS = {
     "Reference": "chunkopt.queries",
     "load_queries": "chunkopt.queries",
     "generate_queries": "chunkopt.querygen",
-    "GeneratedQueries": "chunkopt.querygen",
+    "GeneratedQueries": "chunkopt.queries",
     "read_squad": "chunkopt.squad",
     "evaluate": "chunkopt.evaluation",
     "Result": "chunkopt.evaluation",

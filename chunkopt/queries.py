@@ -26,6 +26,7 @@ import io
 import json
 import os
 import re
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -89,6 +90,11 @@ def load_queries(path: str | os.PathLike[str], corpus: Corpus) -> list[Query]:
         raise QueryFileError(f"{path}: no queries (expected one JSON object a line)")
     if generators[0] is not None and all(g == generators[0] for g in generators):
         return GeneratedQueries(queries, generators[0])
+    named = sum(g is not None for g in generators)
+    if named:
+        which = (f"its {named} queries name different generators" if named == len(queries)
+                 else f"{named} of its {len(queries)} queries name a generator, the others none")
+        warnings.warn(f"{path}: {which}, so the set counts as your own queries", stacklevel=2)
     return queries
 
 
@@ -147,10 +153,20 @@ def _parse_line(line: str, where: str, line_no: int, corpus: Corpus) -> tuple[Qu
         )
     references = tuple(_parse_reference(ref, f"{where}, reference {i + 1}", corpus) for i, ref in enumerate(refs))
     generator = obj.get("generator")
-    if generator is not None and not (isinstance(generator, dict) and {"name", "version", "seed"} <= set(generator)):
-        raise QueryFileError(f"{where}: generator must be an object with name, version and seed (as `chunkopt queries` "
-                             f"writes it), got {generator!r}; remove it if a person wrote this query")
+    if generator is not None and not _is_generator(generator):
+        raise QueryFileError(f"{where}: generator must be an object with a string name, an integer version and an "
+                             f"integer or null seed (as `chunkopt queries` writes it), got {generator!r}; "
+                             "remove it if a person wrote this query")
     return Query(str(qid), text, references), generator
+
+
+def _is_generator(value: Any) -> bool:
+    """Whether `value` is a generator record as the tuned configuration's schema wants it."""
+    def integer(x: Any) -> bool:
+        return isinstance(x, int) and not isinstance(x, bool)
+
+    return (isinstance(value, dict) and isinstance(value.get("name"), str) and integer(value.get("version"))
+            and "seed" in value and (value["seed"] is None or integer(value["seed"])))
 
 
 def json_problem(exc: json.JSONDecodeError) -> str:

@@ -136,8 +136,9 @@ class Decision:
     `top` scores highest on the objective among the configurations meeting the constraints;
     `tied` are those not significantly worse than it (`top` included); `recommended` is the
     baseline when it is tied, else the cheapest of them that is significantly better than the
-    baseline (never one significantly worse than it); `rule` says which: "cheapest tie", or
-    "top scorer" for generated queries (see `decide`). `p_vs_best[i]` is the
+    baseline (never one significantly worse than it); on generated queries, `top` itself (the
+    baseline if it scores exactly as high). `rule` says which rule chose: "cheapest tie" or "top
+    scorer" (see `decide`). `p_vs_best[i]` is the
     Holm-adjusted one-sided p-value that `top` beats row i. `status` is "ok", "infeasible" (no
     configuration meets the constraints) or "zero" (even the best scores 0: nothing to recommend).
     """
@@ -169,7 +170,8 @@ def decide(
     seed: int = 0,
     generated: bool = False,
 ) -> Decision:
-    """The recommendation: the baseline if it ties with the top scorer, else the cheapest tie.
+    """The recommendation: the baseline if it ties with the top scorer, else the cheapest tie
+    (on generated queries: the top scorer).
 
     `scores[i]` are row i's per-query values of the objective, every row on the same queries in
     the same order, so configurations are compared pairwise on each query (see
@@ -179,7 +181,8 @@ def decide(
     among them, keep it; when the top scorer beats it, recommend only what beats it too. A
     configuration significantly worse than the baseline is never recommended.
 
-    `generated=True` (queries a generator wrote, not the team's): the top scorer, whatever ties.
+    `generated=True` (queries a generator wrote, not the team's): the top scorer, whatever ties
+    with it, or the baseline when it scores exactly as high.
     A tie on generated queries is a tie under their sampling noise, not on the questions people
     will ask, which rank the configurations somewhat differently; measured on two benchmarks
     (bench/README.md, "The recommendation on generated queries"), the cheapest tie met both
@@ -207,7 +210,11 @@ def decide(
     tied = (top, *(i for i in others if p_vs_best[i] >= alpha))
     candidates = list(tied)
     if generated:
-        candidates = [top]
+        # The top scorer; among configurations with the very same score (TIE_TOLERANCE), the
+        # baseline, since nothing at all speaks for re-indexing.
+        level = quantised(rows[top][objective])
+        same = baseline is not None and baseline in feasible and quantised(rows[baseline][objective]) == level
+        candidates = [baseline] if same else [top]
     elif baseline in tied:
         # The burden of proof is on a change: switching means re-chunking and re-indexing, so a
         # baseline the queries cannot tell apart from the best is kept, whatever else ties.

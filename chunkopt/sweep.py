@@ -7,8 +7,9 @@
     sweep.explain()       # the verdict, with its confidence and the gain over the baseline
 
 The recommendation is the cheapest configuration that is not significantly worse than the top
-scorer on the same queries, or the baseline when it is one of those; on queries the sweep generated
-itself, the top scorer (`chunkopt.selection.decide`); the objective is recall at the token budget by default: did the model get to see the answer.
+scorer on the same queries, or the baseline when it is one of those; on generated queries (made
+by the sweep, or read from a file that names its generator), the top scorer
+(`chunkopt.selection.decide`); the objective is recall at the token budget by default: did the model get to see the answer.
 
 Work shared between configurations is done once per process: each document's tokens, sentence
 splits and sentence embeddings are cached by the strategies, so a 48-configuration sweep costs

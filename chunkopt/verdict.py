@@ -87,15 +87,15 @@ def explain(sweep: Any) -> str:
         lines.append(f"  tied: {named}{more}")
     lines.append("  " + _baseline_line(sweep))
     if sweep.query_generator_ is not None:
-        lines.append("  " + _generated_line(sweep.query_generator_))
+        lines.append("  " + _generated_line(sweep.query_generator_, sweep.n_queries_))
     return "\n".join(lines)
 
 
-def _generated_line(info: dict[str, Any]) -> str:
-    """Queries the sweep generated itself rank configurations only as well as the benchmarks showed."""
+def _generated_line(info: dict[str, Any], n_queries: int) -> str:
+    """Generated queries rank configurations only as well as the benchmarks showed."""
     from chunkopt.querygen import agreement_line
 
-    return agreement_line(info) + " Real questions with reference spans give a surer answer."
+    return agreement_line(info, n_queries) + " Real questions with reference spans give a surer answer."
 
 
 def _baseline_line(sweep: Any) -> str:

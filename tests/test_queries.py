@@ -193,17 +193,21 @@ def test_a_generated_set_keeps_its_generator_through_a_file(tmp_path):
     assert queries_hash(loaded) == queries_hash(list(queries))  # the generator is not part of the queries' identity
 
 
-def test_a_file_of_generated_queries_with_a_line_of_ones_own_is_ones_own(tmp_path):
-    loaded = load(tmp_path, {**one(span(), qid="g"), "generator": GENERATOR}, one(span(), qid="mine"))
+def test_a_file_of_generated_queries_with_a_line_of_ones_own_is_ones_own_and_says_so(tmp_path):
+    with pytest.warns(UserWarning, match=r"1 of its 2 queries name a generator, the others none, so the set counts as your own"):
+        loaded = load(tmp_path, {**one(span(), qid="g"), "generator": GENERATOR}, one(span(), qid="mine"))
     assert not isinstance(loaded, GeneratedQueries)
-    other = load(tmp_path, {**one(span(), qid="g"), "generator": GENERATOR},
-                 {**one(span(), qid="h"), "generator": {**GENERATOR, "seed": 1}})
+    with pytest.warns(UserWarning, match=r"its 2 queries name different generators"):
+        other = load(tmp_path, {**one(span(), qid="g"), "generator": GENERATOR},
+                     {**one(span(), qid="h"), "generator": {**GENERATOR, "seed": 1}})
     assert not isinstance(other, GeneratedQueries)
 
 
-def test_a_malformed_generator_names_the_line(tmp_path):
-    with pytest.raises(QueryFileError, match=r"line 2: generator must be an object with name, version and seed"):
-        load(tmp_path, one(span(), qid="a"), {**one(span(), qid="b"), "generator": "cloze"})
+@pytest.mark.parametrize("generator", ["cloze", {"name": "cloze"}, {**GENERATOR, "version": "2"},
+                                       {**GENERATOR, "seed": "one"}, {**GENERATOR, "name": 7}])
+def test_a_malformed_generator_names_the_line(tmp_path, generator):
+    with pytest.raises(QueryFileError, match=r"line 2: generator must be an object with a string name, an integer version"):
+        load(tmp_path, one(span(), qid="a"), {**one(span(), qid="b"), "generator": generator})
 
 
 def test_hash_changes_with_any_offset_and_is_stable():

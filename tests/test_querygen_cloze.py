@@ -244,6 +244,14 @@ def test_the_agreement_line_quotes_the_figures_measured_for_queries_shared_per_d
     assert MEASURED_AGREEMENT["cloze per document"] in line and MEASURED_AGREEMENT["cloze"] not in line
 
 
+def test_the_agreement_line_warns_a_set_smaller_than_the_one_measured():
+    from chunkopt.querygen import DEFAULT_COUNT, agreement_line
+
+    info = rules(n=5, seed=2).generator_info
+    assert f"measured with {DEFAULT_COUNT} queries; this set has 40" in agreement_line(info, 40)
+    assert "this set has" not in agreement_line(info, DEFAULT_COUNT)
+
+
 def test_per_document_shares_the_queries_evenly_between_documents():
     queries = generate_queries(CORPUS, n=6, seed=0, spacy_model="", per_document=True)
     assert sorted(q.references[0].doc for q in queries) == ["harbour.txt"] * 3 + ["town.txt"] * 3

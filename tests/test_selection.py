@@ -149,3 +149,10 @@ def test_on_generated_queries_the_top_scorer_is_recommended_even_over_a_tied_bas
     assert (as_written.rule, as_written.recommended) == ("cheapest tie", 2)
     assert (generated.rule, generated.recommended) == ("top scorer", 0)
     assert generated.gain["gain"] == pytest.approx(np.mean(scores[0]) - np.mean(scores[2]))
+
+
+def test_on_generated_queries_a_baseline_scoring_exactly_as_high_as_the_top_is_kept():
+    rows = [row("cheaper", 0.5, tokens=400), row("base", 0.5, tokens=700)]
+    same = [1, 0, 1, 0, 1, 0]
+    decision = decide(rows, [same, same], "iou", Constraints(), baseline=1, generated=True)
+    assert decision.top == 0 and decision.recommended == 1

@@ -27,7 +27,7 @@ DEFAULT_METHOD = "cloze"
 DEFAULT_COUNT = 400
 
 # What bench/query_generation.py measured for each generator (bench/README.md, "Generated queries vs real
-# questions"): one line a verdict or report can quote when the sweep generated its own queries.
+# questions"): one line a verdict or report can quote when the sweep's queries were generated.
 MEASURED_AGREEMENT = {
     "cloze": "on two benchmarks, 400 generated queries ranked 32 configurations as real questions did at Kendall "
              "tau 0.65-0.86 by recall on crowd-written SQuAD questions and 0.46-0.76 on Chroma's LLM-written "
@@ -80,10 +80,19 @@ def spread_summary(queries: list[Query], corpus: Corpus) -> str:
             f"{len(counts)} of {len(corpus)} documents used")
 
 
-def agreement_line(info: dict[str, Any]) -> str:
-    """The measured agreement of the generator that made a query set, for a verdict: "Generated queries (...): ..."."""
+def agreement_line(info: dict[str, Any], n_queries: int | None = None) -> str:
+    """The measured agreement of the generator that made a query set, for a verdict: "Generated queries (...): ...".
+
+    The figures are for DEFAULT_COUNT queries; a smaller set (`n_queries`) is told that it ranks
+    more by chance than they say.
+    """
     key = f"{info['name']} per document" if info.get("per_document") else info["name"]
-    measured = MEASURED_AGREEMENT.get(key, "their agreement with real questions as generated here was not measured")
+    measured = MEASURED_AGREEMENT.get(key)
+    if measured is None:
+        measured = "their agreement with real questions was not measured for this generator and setting"
+    elif n_queries is not None and n_queries < DEFAULT_COUNT and info["name"] != "llm":
+        measured += (f" (measured with {DEFAULT_COUNT} queries; this set has {n_queries}, and fewer rank "
+                     "configurations more by chance)")
     return f"Generated queries ({describe_generator(info)}): {measured}."
 
 
@@ -96,10 +105,10 @@ def describe_generator(info: dict[str, Any]) -> str:
         parts.append("rule-based answers (no spaCy model)")
     if info.get("model"):
         parts.append(f"model {info['model']}")
-    if "dropped" in info:
+    if isinstance(info.get("dropped"), dict) and {"kept", "asked"} <= set(info):
         dropped = info["dropped"]
-        parts.append(f"{info['kept']} of {info['asked']} kept; dropped {dropped['not_found']} whose reference is not "
-                     f"in the passage, {dropped['malformed']} malformed")
+        parts.append(f"{info['kept']} of {info['asked']} kept; dropped {dropped.get('not_found', 0)} whose reference is "
+                     f"not in the passage, {dropped.get('malformed', 0)} malformed")
     return ", ".join(parts)
 
 

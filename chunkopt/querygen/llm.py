@@ -33,9 +33,8 @@ from typing import Callable
 from chunkopt.corpus import Corpus, CorpusError
 from chunkopt.openai_http import HTTPFailure, api_url, post_json
 from chunkopt.openai_http import public as _public
-from chunkopt.querygen import GeneratedQueries
+from chunkopt.queries import GeneratedQueries, Query, Reference
 from chunkopt.querygen import text as tx
-from chunkopt.queries import Query, Reference
 from strategies.base import ParameterError
 
 NAME, VERSION = "llm", 1
