@@ -142,6 +142,8 @@ def _show_warning(message: Warning | str, category: type[Warning], filename: str
               show_default=True, help="Where finished configurations are journaled, so a rerun resumes.")
 @click.option("--no-checkpoint", is_flag=True, help="Keep no journal: a rerun starts from scratch.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed for generated queries and the statistics.")
+@click.option("--per-document", is_flag=True,
+              help="Generated queries only: share them evenly between documents (default: in proportion to length).")
 @click.option("--top", type=click.IntRange(min=1), default=10, show_default=True, help="Rows in the terminal table.")
 @click.option("--quiet", "-q", is_flag=True, help="Print only errors and the winner.")
 @click.option("--verbose", "-v", is_flag=True, help="Print each configuration as it finishes, and name skipped files.")
@@ -151,8 +153,8 @@ def sweep(docs: Path, queries_path: Path | None, grid_path: Path | None, strateg
           budgets: list[int], objective: str, baseline: str | None, alpha: float, resamples: int,
           max_query_ms: float | None, max_chunks: int | None, min_recall: float | None,
           max_context_tokens: float | None, encoding: str | None, out: Path | None, results: Path | None,
-          report: Path | None, jobs: int, checkpoint_dir: Path, no_checkpoint: bool, seed: int, top: int, quiet: bool,
-          verbose: bool) -> None:
+          report: Path | None, jobs: int, checkpoint_dir: Path, no_checkpoint: bool, seed: int, per_document: bool,
+          top: int, quiet: bool, verbose: bool) -> None:
     """Try chunking configurations on DOCS and pick the best for your queries."""
     from chunkopt.config import save_config, tuned_config
     from chunkopt.corpus import load_corpus
@@ -186,13 +188,16 @@ def sweep(docs: Path, queries_path: Path | None, grid_path: Path | None, strateg
                    checkpoint_dir=None if no_checkpoint else checkpoint_dir)
     if queries_path is None and docs.is_dir() and (docs / "queries.jsonl").is_file():
         queries_path = docs / "queries.jsonl"
+    if per_document and queries_path is not None:
+        raise click.UsageError(f"--per-document applies to queries the sweep generates, but it would read {queries_path}; "
+                               "generate them with `chunkopt queries DOCS --per-document` instead")
     cliutil.check_report_suffix(report)
     check_outputs({"--out": out, "--results": results, "--report": report},
                   {"DOCS": docs, "--queries": queries_path, "--grid": grid_path})
     if not no_checkpoint:
         check_writable_folder(checkpoint_dir, "--checkpoint-dir")
     corpus = load_corpus(docs, exclude=(queries_path,) if queries_path else ())
-    queries = _load_or_generate_queries(queries_path, corpus, seed, quiet)
+    queries = _load_or_generate_queries(queries_path, corpus, seed, per_document, quiet)
     cliutil.report_corpus(corpus, quiet, verbose)
     started = time.perf_counter()
     try:
@@ -241,7 +246,8 @@ def sweep(docs: Path, queries_path: Path | None, grid_path: Path | None, strateg
         stderr.print("wrote " + ", ".join(map(str, outputs)))
 
 
-def _load_or_generate_queries(queries_path: Path | None, corpus: Any, seed: int, quiet: bool) -> list[Any]:
+def _load_or_generate_queries(queries_path: Path | None, corpus: Any, seed: int, per_document: bool,
+                              quiet: bool) -> list[Any]:
     from chunkopt.queries import load_queries
     from chunkopt.querygen import describe_generator, generate_queries, spread_summary
 
@@ -252,11 +258,12 @@ def _load_or_generate_queries(queries_path: Path | None, corpus: Any, seed: int,
             stderr.print(f"{queries_path} holds {len(queries)} generated queries ({describe_generator(info)}); "
                          "real queries with reference spans give a better answer.")
         return queries
-    queries = generate_queries(corpus, seed=seed)
+    queries = generate_queries(corpus, seed=seed, per_document=per_document)
     if not quiet:
+        drawn = "evenly per document" if per_document else "by document length"
         stderr.print(f"No query set given: generated {len(queries)} queries from the documents "
                      f"({describe_generator(queries.generator_info)}), "
-                     f"drawn by document length ({spread_summary(queries, corpus)}). "
+                     f"drawn {drawn} ({spread_summary(queries, corpus)}). "
                      "Real queries with reference spans give a better answer: see --queries.")
     return queries
 

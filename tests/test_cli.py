@@ -223,6 +223,20 @@ def test_a_sweep_on_a_file_of_generated_queries_knows_they_were_generated(worksp
     assert config["queries"]["generator"]["seed"] == 3 and config["confidence"]["rule"] == "top scorer"
 
 
+def test_a_sweep_can_share_the_queries_it_generates_evenly_between_documents(workspace):
+    result = CliRunner().invoke(main, ["sweep", "docs", "--strategy", "fixed", "--chunk-size", "16,64", "--per-document",
+                                       "--out", "tuned.json"])
+    assert result.exit_code == 0, result.output
+    assert "drawn evenly per document" in result.output and "shared evenly between documents ranked" in result.output
+    assert read_config(workspace / "tuned.json")["queries"]["generator"]["per_document"] is True
+
+
+def test_per_document_with_a_query_file_is_a_usage_error(workspace):
+    result = sweep("--per-document")
+    assert result.exit_code == 2
+    assert "--per-document applies to queries the sweep generates, but it would read queries.jsonl" in result.output
+
+
 def test_queries_makes_400_unless_told(workspace):
     result = CliRunner().invoke(main, ["queries", "docs"])
     assert result.exit_code == 0, result.output
