@@ -9,7 +9,8 @@
 The recommendation is the cheapest configuration that is not significantly worse than the top
 scorer on the same queries, or the baseline when it is one of those; on generated queries (made
 by the sweep, or read from a file that names its generator), the top scorer
-(`chunkopt.selection.decide`); the objective is recall at the token budget by default: did the model get to see the answer.
+(`chunkopt.selection.decide`). The objective is recall at the token budget by default: did the
+model get to see the answer.
 
 Work shared between configurations is done once per process: each document's tokens, sentence
 splits and sentence embeddings are cached by the strategies, so a 48-configuration sweep costs

@@ -123,7 +123,8 @@ def _tied(sweep: Any) -> str:
         listing = f"<details><summary>the {len(sweep.tied_)} tied configurations</summary>{listing}</details>"
     if sweep.decision_.rule == "top scorer":
         choice = ("the queries were generated, and a tie on them is not a tie on your users' questions, so the top "
-                  "scorer is recommended")
+                  "scorer is recommended" + (", or the baseline when it scores exactly as high"
+                                             if sweep.best_row_ is not sweep.top_row_ else ""))
     elif sweep.best_row_["baseline"]:
         choice = "the baseline is among them, so it is kept"
     elif sweep.baseline_row_ is not None:
