@@ -9,8 +9,7 @@ many generated queries per generator and seed. Reported per generator:
 - Kendall tau between the two rankings of the configurations, by mean recall, IoU and MRR;
 - the pick: the configuration with the highest recall under the generated queries (what
   `chunkopt sweep` recommends on generated queries, near-equal scores decided by cost), and its
-  recall on the real questions,
-  against the best recall on the real questions (the regret is their difference);
+  recall on the real questions against the best recall on them (the regret is the difference);
 - the cheapest tie: what the sweep's rule for a team's own queries (chunkopt.selection.decide: the
   default baseline, fixed chunk_size=512, kept while it ties with the top scorer, else the
   cheapest tie that beats it) would pick on the generated queries, and its regret the same way;
