@@ -494,7 +494,10 @@ def import_squad_command(src: Path, dest: Path) -> None:
 def generate_queries_command(docs: Path, count: int, seed: int, method: str, spacy_model: str | None,
                              llm_url: str | None, model: str | None, api_key_env: str, batch_size: int,
                              timeout_s: float, per_document: bool) -> None:
-    """Generate a query set for DOCS (offline by default, or with --llm); JSON Lines on stdout."""
+    """Generate a query set for DOCS (offline by default, or with --llm); JSON Lines on stdout.
+
+    Every line names its generator, so a sweep reading the file knows the queries were generated.
+    """
     from chunkopt.corpus import load_corpus
     from chunkopt.querygen import DEFAULT_COUNT, describe_generator, generate_queries, spread_summary
     from chunkopt.queries import query_lines
