@@ -219,6 +219,7 @@ def test_a_sweep_on_a_file_of_generated_queries_knows_they_were_generated(worksp
     assert result.exit_code == 0, result.output
     assert "holds 40 generated queries (cloze v2, seed 3" in result.output
     assert "Generated queries (cloze v2, seed 3" in result.output  # the verdict's measured-agreement line
+    assert "measured with 400 queries; this set has 40" in result.output  # ... told it is smaller than measured
     config = read_config(workspace / "tuned.json")
     assert config["queries"]["generator"]["seed"] == 3 and config["confidence"]["rule"] == "top scorer"
 
