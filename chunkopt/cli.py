@@ -205,7 +205,7 @@ def sweep(docs: Path, queries_path: Path | None, grid_path: Path | None, strateg
                                "drop --per-document")
     cliutil.check_report_suffix(report)
     check_outputs({"--out": out, "--results": results, "--report": report},
-                  {"DOCS": docs, "--queries": queries_path, "--grid": grid_path})
+                  {"DOCS": docs, "--queries": queries_path, "--like": like_path, "--grid": grid_path})
     if not no_checkpoint:
         check_writable_folder(checkpoint_dir, "--checkpoint-dir")
     corpus = load_corpus(docs, exclude=tuple(p for p in (queries_path, like_path) if p))
@@ -265,15 +265,16 @@ def _same_file(path: Path, other: Path | None) -> bool:
 
 def _style_of(like_path: Path, corpus: Any, quiet: bool) -> Any:
     """The style of the real questions in --like's file (chunkopt.querygen.style), said in one line."""
-    from chunkopt.queries import load_queries
+    from chunkopt.queries import QueryFileError, load_queries
     from chunkopt.querygen.style import MEASURED_EXAMPLES, learn_style
 
-    examples = load_queries(like_path, corpus)
+    try:
+        examples = load_queries(like_path, corpus)
+    except QueryFileError as err:
+        raise click.BadParameter(f"{err}; give a few of your users' real questions with the spans that answer them",
+                                 param_hint="--like") from None
     if getattr(examples, "generator_info", None) is not None:
         raise click.BadParameter(f"{like_path} holds generated queries; give a few of your users' real questions "
-                                 "with the spans that answer them", param_hint="--like")
-    if not examples:
-        raise click.BadParameter(f"{like_path} holds no questions; give a few of your users' real questions "
                                  "with the spans that answer them", param_hint="--like")
     style = learn_style(examples, corpus)
     if not quiet:
@@ -303,7 +304,7 @@ def _load_or_generate_queries(queries_path: Path | None, corpus: Any, seed: int,
             stderr.print(f"{queries_path} holds {cliutil.plural(len(queries), 'question')}, few to rank configurations "
                          "by: on two benchmarks, 30 or 50 real questions alone ranked them as the rest did (both "
                          "targets met) in 44 of 96 runs, 400 queries generated in their style in 88. "
-                         f"Try --like {queries_path}.")
+                         f"Try --like {queries_path} in place of --queries.")
         return queries
     queries = generate_queries(corpus, seed=seed, per_document=per_document, style=style)
     if not quiet:
@@ -552,9 +553,11 @@ def generate_queries_command(docs: Path, count: int, seed: int, method: str, spa
     from chunkopt.querygen import DEFAULT_COUNT, describe_generator, generate_queries, spread_summary
     from chunkopt.queries import query_lines
 
-    if like_path is not None and (llm_url is not None or method != "cloze" or per_document):
-        raise click.UsageError("--like sets the cloze generator's style, and with it whether queries fall evenly per "
-                               "document: drop --llm, --method keywords and --per-document")
+    clashing = [flag for flag, given in (("--llm", llm_url is not None), ("--method keywords", method != "cloze"),
+                                         ("--per-document", per_document)) if given]
+    if like_path is not None and clashing:
+        raise click.UsageError(f"--like sets the cloze generator's style, and with it whether queries fall evenly per "
+                               f"document: drop {' and '.join(clashing)}")
     corpus = load_corpus(docs, exclude=(like_path,) if like_path else ())
     if llm_url is None:
         if model:

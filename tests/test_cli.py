@@ -248,7 +248,7 @@ def test_a_sweep_on_a_few_questions_of_your_own_suggests_generating_in_their_sty
     result = sweep()
     assert result.exit_code == 0, result.output
     assert "queries.jsonl holds 3 questions, few to rank configurations by" in result.output
-    assert "Try --like queries.jsonl." in result.output
+    assert "Try --like queries.jsonl in place of --queries." in result.output
 
 
 def test_examples_at_the_default_query_path_are_read_as_examples_not_as_the_query_set(workspace):
@@ -266,6 +266,41 @@ def test_examples_at_the_default_query_path_are_read_as_examples_not_as_the_quer
 def test_like_with_a_query_set_or_a_spread_is_a_usage_error(workspace, extra, says):
     result = CliRunner().invoke(main, ["sweep", "docs", "--like", "queries.jsonl", *extra])
     assert result.exit_code == 2 and says in result.output
+
+
+def test_like_with_a_query_set_found_in_the_folder_is_a_usage_error(workspace):
+    (workspace / "docs" / "queries.jsonl").write_text((workspace / "queries.jsonl").read_text())
+    result = CliRunner().invoke(main, ["sweep", "docs", "--like", "queries.jsonl"])
+    assert result.exit_code == 2
+    assert "--like applies to queries the sweep generates, but it would read docs/queries.jsonl" in result.output
+
+
+@pytest.mark.parametrize("extra, named", [(["--llm", "http://127.0.0.1:9/v1", "--model", "m"], "drop --llm"),
+                                          (["--method", "keywords"], "drop --method keywords"),
+                                          (["--per-document"], "drop --per-document")])
+def test_queries_like_with_another_generator_or_spread_is_a_usage_error(workspace, extra, named):
+    result = CliRunner().invoke(main, ["queries", "docs", "--like", "queries.jsonl", *extra])
+    assert result.exit_code == 2 and named in result.output and " and " not in result.output.split("drop")[-1]
+
+
+def test_like_never_overwrites_its_examples(workspace):
+    before = (workspace / "queries.jsonl").read_text()
+    result = CliRunner().invoke(main, ["sweep", "docs", "--like", "queries.jsonl", "--results", "queries.jsonl"])
+    assert result.exit_code == 2 and "would overwrite the input --like" in result.output
+    assert (workspace / "queries.jsonl").read_text() == before
+
+
+def test_examples_inside_the_folder_are_not_read_as_a_document(workspace):
+    (workspace / "queries.jsonl").rename(workspace / "docs" / "examples.txt")  # a name the corpus would read
+    result = CliRunner().invoke(main, ["queries", "docs", "--n", "5", "--like", "docs/examples.txt"])
+    assert result.exit_code == 0, result.output
+    assert "of 3 documents used" in result.output  # docs/ holds 4 files; the examples are not one of its documents
+
+
+def test_an_empty_examples_file_is_a_usage_error_naming_like(workspace):
+    (workspace / "empty.jsonl").write_text("")
+    result = CliRunner().invoke(main, ["queries", "docs", "--like", "empty.jsonl"])
+    assert result.exit_code == 2 and "Invalid value for --like" in result.output
 
 
 def test_like_with_generated_examples_is_a_usage_error(workspace):

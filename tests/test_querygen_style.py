@@ -46,8 +46,8 @@ def test_examples_falling_on_each_document_alike_are_spread_evenly_per_document(
 
 
 def test_examples_falling_in_proportion_to_length_are_spread_by_length():
-    # long.txt is six times short.txt: six examples on it for every one on short.txt
-    by_length = [example(LONG, 20, 50 * i) for i in range(6)] + [example(SHORT, 20, 0)]
+    # long.txt is twelve times short.txt: twelve examples on it for every one on short.txt
+    by_length = [example(LONG, 20, 50 * i) for i in range(12)] + [example(SHORT, 20, 0)]
     assert learn_style(by_length, CORPUS).per_document is False
 
 
@@ -63,6 +63,20 @@ def test_long_examples_give_passages_near_their_length():
     lengths = sorted(r.end - r.start for q in queries for r in q.references)
     assert queries.generator_info["reference_kinds"]["answer"] == 0
     assert abs(lengths[len(lengths) // 2] - target) < len(SENTENCES[0]) / 2  # the median within half a sentence
+
+
+def test_passages_grow_within_their_sentence_paragraph_however_long_the_target():
+    queries = generate_queries(CORPUS, n=40, seed=3, spacy_model="", style=style(5000))
+    spans = [CORPUS[r.doc].text[r.start:r.end] for q in queries for r in q.references]
+    assert all("\n\n" not in span for span in spans)
+    assert max(len(span) for span in spans) > 3 * len(SENTENCES[0])  # grown well past one sentence
+
+
+def test_examples_must_cite_the_corpus_and_have_references():
+    with pytest.raises(ValueError, match="'gone.txt', which is not in the corpus"):
+        learn_style([Query("q", "a question", (Reference("gone.txt", 0, 5),))], CORPUS)
+    with pytest.raises(ValueError, match="has no reference"):
+        learn_style([Query("q", "a question", ())], CORPUS)
 
 
 def test_every_reference_in_a_style_is_an_exact_span_of_its_document():

@@ -39,7 +39,7 @@ MEASURED_AGREEMENT = {
                           "configurations as real questions did at Kendall tau 0.66-0.84 by recall on crowd-written "
                           "SQuAD questions and 0.61-0.85 on Chroma's LLM-written ones; the configuration they picked "
                           "lost up to 0.015 and 0.031 recall on the real questions",
-    # cloze with a style learned from 30 real questions held out of each benchmark (--like): bench/README.md,
+    # cloze with a style learned from 30 or 50 real questions held out of each benchmark (--like): bench/README.md,
     # "Generated in the style of a few real questions".
     "cloze in a style": "on two benchmarks, 400 queries generated in the style of 30 or 50 real questions ranked 32 "
                         "configurations as the other real questions did at Kendall tau 0.65-0.89 by recall on "

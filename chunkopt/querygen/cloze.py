@@ -104,8 +104,8 @@ def generate(corpus: Corpus, n: int, seed: int, spacy_model: str | None = None, 
     `per_document`: sentences are shared evenly between the documents instead of by length.
     `reference_chars`: the lengths of a team's example references (chunkopt.querygen.style), in
     place of REFERENCE_MIX and PASSAGE_SENTENCES: each query draws one, asks an answer question
-    when it is at most MAX_ANSWER_CHARS, else a passage question whose reference is the run of
-    sentences around its sentence closest to that length.
+    when it is at most MAX_ANSWER_CHARS, else a passage question whose reference grows from its
+    sentence towards that length (_grown).
     """
     if isinstance(n, bool) or not isinstance(n, int) or n < 1:
         raise ParameterError(f"n must be a positive integer number of queries, got {n!r}")
@@ -312,8 +312,8 @@ def _question(text, sentence, answer, doc_sentences, idf, variants, rng, style="
 def _reference(kind, sentence, answer, doc_sentences, text, rng, target=None) -> tuple[str, Reference]:
     """The span of a kind of reference, and its kind; a passage with no neighbour in its paragraph is a sentence.
 
-    A passage holds PASSAGE_SENTENCES sentences, or with a `target` length in characters the run
-    of sentences around `sentence` (in its paragraph) whose span is closest to it.
+    A passage holds PASSAGE_SENTENCES sentences, or with a `target` length in characters the
+    sentences around `sentence` (in its paragraph) that _grown adds towards it.
     """
     if kind == "answer":
         return kind, Reference(sentence.doc, answer.start, answer.end)
@@ -331,8 +331,9 @@ def _reference(kind, sentence, answer, doc_sentences, text, rng, target=None) ->
 
 
 def _grown(i: int, doc_sentences, text: str, target: int, rng) -> list:
-    """Sentence i and its neighbours in its paragraph, one at a time on a random side, while that brings
-    the span closer to `target` characters."""
+    """Sentence i and its neighbours in its paragraph, added one at a time on a random side while that
+    brings the span closer to `target` characters: greedy, as a reader widens an excerpt, so it can
+    stop short of the closest run when the other side would have helped."""
     sentence = doc_sentences[i]
     first = last = i
     while True:

@@ -65,6 +65,11 @@ def learn_style(examples: list[Query], corpus: Corpus) -> QueryStyle:
     """The style of `examples` (queries with references into `corpus`), as the module docstring says."""
     if not examples:
         raise ValueError("no example questions to learn a style from")
+    for q in examples:
+        unknown = [r.doc for r in q.references if r.doc not in corpus.by_id]
+        if not q.references or unknown:
+            raise ValueError(f"example {q.id!r} " + (f"cites {unknown[0]!r}, which is not in the corpus" if unknown
+                                                      else "has no reference; every example needs the span that answers it"))
     lengths = tuple(max(r.end - r.start for r in q.references) for q in examples)
     return QueryStyle(lengths, _evenly_per_document(examples, corpus))
 
