@@ -9,7 +9,7 @@ documents alone, and that decide which chunking a question set favours:
   benchmarks do, favouring larger ones). The examples' reference lengths replace the cloze
   generator's shipped mix: each generated query draws one, and asks an answer question when it
   is at most chunkopt.querygen.cloze.MAX_ANSWER_CHARS characters (the generator's own limit for an
-  answer), else a passage question citing the run of sentences closest to that length;
+  answer), else a passage question citing its sentence widened towards that length;
 - **where they fall**: in proportion to document length, or evenly per document (as a benchmark
   written corpus by corpus is). Whichever of the two makes the examples' documents the more
   likely (the multinomial likelihood of the documents they cite) is the generator's spread.
