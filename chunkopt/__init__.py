@@ -18,7 +18,6 @@ _EXPORTS = {
     "Reference": "chunkopt.queries",
     "load_queries": "chunkopt.queries",
     "generate_queries": "chunkopt.querygen",
-    "learn_style": "chunkopt.querygen.style",
     "GeneratedQueries": "chunkopt.queries",
     "read_squad": "chunkopt.squad",
     "evaluate": "chunkopt.evaluation",

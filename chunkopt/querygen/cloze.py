@@ -21,8 +21,6 @@ et al., 2019, "cloze translation"):
    phrase itself (as SQuAD cites), or a passage question, whose reference is the sentence and its
    neighbour(s) in the same paragraph (PASSAGE_SENTENCES; the sentence alone when it has none),
    as an LLM-written benchmark cites excerpts. Every reference is an exact span of its document.
-   In the style of a team's examples (`reference_chars`, chunkopt.querygen.style), each query
-   draws an example's reference length instead, and its kind and passage length follow it.
 4. The question: the question word, then the words of the sentence within WINDOW_WORDS of the
    answer, in order, with the answer removed; each content word is dropped with the kind's
    DROP_PROBABILITY or swapped for a same-stem variant found in the corpus with chance
@@ -97,25 +95,14 @@ class Answer:
     wh: str
 
 
-def generate(corpus: Corpus, n: int, seed: int, spacy_model: str | None = None, per_document: bool = False,
-             reference_chars: tuple[int, ...] | None = None) -> tuple[list[Query], dict[str, Any]]:
+def generate(corpus: Corpus, n: int, seed: int, spacy_model: str | None = None,
+             per_document: bool = False) -> tuple[list[Query], dict[str, Any]]:
     """`n` cloze queries and the generator's info (name, version, the spaCy pipeline used or None).
 
     `per_document`: sentences are shared evenly between the documents instead of by length.
-    `reference_chars`: the lengths of a team's example references (chunkopt.querygen.style), in
-    place of REFERENCE_MIX and PASSAGE_SENTENCES: each query draws one, asks an answer question
-    when it is at most MAX_ANSWER_CHARS, else a passage question whose reference grows from its
-    sentence towards that length (_grown).
     """
     if isinstance(n, bool) or not isinstance(n, int) or n < 1:
         raise ParameterError(f"n must be a positive integer number of queries, got {n!r}")
-    if reference_chars is not None and (not reference_chars or not all(
-            isinstance(c, int) and not isinstance(c, bool) and c > 0 for c in reference_chars)):
-        raise ParameterError(f"reference_chars must be positive lengths in characters, got {reference_chars!r}")
-    mix = dict(REFERENCE_MIX)
-    if reference_chars is not None:
-        answers = sum(c <= MAX_ANSWER_CHARS for c in reference_chars) / len(reference_chars)
-        mix = {"answer": round(answers, 3), "passage": round(1 - answers, 3)}
     nlp, model_name = _pipeline(spacy_model)
     rng = random.Random(seed)
     sentences = {doc.id: list(tx.sentences(doc.id, doc.text)) for doc in corpus}
@@ -135,22 +122,18 @@ def generate(corpus: Corpus, n: int, seed: int, spacy_model: str | None = None, 
     positions = {id(s): i for i, s in enumerate(candidates)}
     picked.sort(key=lambda s: positions[id(s)])
     phrases = candidate_answers(corpus, picked, nlp)
-    queries, kinds = [], Counter({kind: 0 for kind in (*mix, "sentence")})
+    queries, kinds = [], Counter({kind: 0 for kind in (*REFERENCE_MIX, "sentence")})
     for number, sentence in enumerate(picked, start=1):
         text = corpus[sentence.doc].text
         answer = pick_answer(text, sentence, *phrases[sentence.doc, sentence.start], rng)
-        if reference_chars is None:
-            drawn, target = rng.choices(list(mix), list(mix.values()))[0], None
-        else:
-            target = rng.choice(reference_chars)
-            drawn = "answer" if target <= MAX_ANSWER_CHARS else "passage"
+        drawn = rng.choices(list(REFERENCE_MIX), list(REFERENCE_MIX.values()))[0]
         question = _question(text, sentence, answer, sentences[sentence.doc], idf, variants, rng,
                              _style(drawn))
-        kind, reference = _reference(drawn, sentence, answer, sentences[sentence.doc], text, rng, target)
+        kind, reference = _reference(drawn, sentence, answer, sentences[sentence.doc], text, rng)
         kinds[kind] += 1
         queries.append(Query(f"gen-{number:04d}", question, (reference,)))
     return queries, {"name": NAME, "version": VERSION, "spacy_model": model_name,
-                     "reference_mix": mix, "reference_kinds": dict(kinds)}
+                     "reference_mix": dict(REFERENCE_MIX), "reference_kinds": dict(kinds)}
 
 
 # ---- the answer ---------------------------------------------------------------------------
@@ -309,46 +292,16 @@ def _question(text, sentence, answer, doc_sentences, idf, variants, rng, style="
 # ---- the reference ------------------------------------------------------------------------
 
 
-def _reference(kind, sentence, answer, doc_sentences, text, rng, target=None) -> tuple[str, Reference]:
-    """The span of a kind of reference, and its kind; a passage with no neighbour in its paragraph is a sentence.
-
-    A passage holds PASSAGE_SENTENCES sentences, or with a `target` length in characters the
-    sentences around `sentence` (in its paragraph) that _grown adds towards it.
-    """
+def _reference(kind, sentence, answer, doc_sentences, text, rng) -> tuple[str, Reference]:
+    """The span of a kind of reference, and its kind; a passage with no neighbour in its paragraph is a sentence."""
     if kind == "answer":
         return kind, Reference(sentence.doc, answer.start, answer.end)
     if kind == "sentence":
         return kind, Reference(sentence.doc, sentence.start, sentence.end)
     i = doc_sentences.index(sentence)
-    if target is not None:
-        group = _grown(i, doc_sentences, text, target, rng)
-    else:
-        size = rng.choice(PASSAGE_SENTENCES)
-        first = max(0, min(i - rng.randrange(size), len(doc_sentences) - size))
-        group = [s for s in doc_sentences[first : first + size] if _same_paragraph(text, sentence, s)]
+    size = rng.choice(PASSAGE_SENTENCES)
+    first = max(0, min(i - rng.randrange(size), len(doc_sentences) - size))
+    group = [s for s in doc_sentences[first : first + size] if "\n\n" not in text[sentence.start : s.end]
+             and "\n\n" not in text[s.start : sentence.end]]  # the sentence's own paragraph only
     return ("passage" if len(group) > 1 else "sentence"), Reference(
         sentence.doc, min(s.start for s in group), max(s.end for s in group))
-
-
-def _grown(i: int, doc_sentences, text: str, target: int, rng) -> list:
-    """Sentence i and its neighbours in its paragraph, added one at a time on a random side while that
-    brings the span closer to `target` characters: greedy, as a reader widens an excerpt, so it can
-    stop short of the closest run when the other side would have helped."""
-    sentence = doc_sentences[i]
-    first = last = i
-    while True:
-        sides = [j for j in (first - 1, last + 1) if 0 <= j < len(doc_sentences)
-                 and _same_paragraph(text, sentence, doc_sentences[j])]
-        if not sides:
-            break
-        j = rng.choice(sides)
-        now = doc_sentences[last].end - doc_sentences[first].start
-        grown = doc_sentences[max(last, j)].end - doc_sentences[min(first, j)].start
-        if abs(grown - target) >= abs(now - target):
-            break
-        first, last = min(first, j), max(last, j)
-    return doc_sentences[first : last + 1]
-
-
-def _same_paragraph(text: str, sentence, other) -> bool:
-    return "\n\n" not in text[sentence.start : other.end] and "\n\n" not in text[other.start : sentence.end]
