@@ -17,7 +17,9 @@ many generated queries per generator and seed. Reported per generator:
 - the noise ceiling, two ways: tau between two random halves of the real questions (seed 0); and
   for a perfect generator, one that asks exactly like the real questions, the median tau and the
   share of BOOTSTRAP draws meeting both targets when as many queries as generated are drawn from
-  the real questions (with replacement) and compared with another draw of the real set's size.
+  the real questions (with replacement) and compared with another draw of the real set's size;
+- the seeds' tau: the median tau by recall between the rankings of two seeds of one generator, the
+  generated side's own noise at that size (with two seeds or more).
 
     .venv/bin/python bench/query_generation.py                               # both data sets, both generators
     .venv/bin/python bench/query_generation.py --datasets squad-dev --generators cloze --seeds 0 1 2
@@ -135,6 +137,14 @@ def perfect_generator(real_per_query: np.ndarray, n: int, draws: int = BOOTSTRAP
     return float(np.median(taus)), float(np.mean(met))
 
 
+def seeds_tau(scores, method: str) -> float:
+    """Median tau by recall between the rankings of two seeds of one generator: the generated side's own noise
+    (nan with one seed). Generated sets of one size disagree with each other this much before any bias."""
+    mine = [s["recall"] for name, s in scores.items() if name.startswith(method + "/")]
+    taus = [kendalltau(a, b).statistic for i, a in enumerate(mine) for b in mine[i + 1:]]
+    return float(np.median(taus)) if taus else float("nan")
+
+
 def halves(queries, seed: int = 0):
     shuffled = random.Random(seed).sample(list(queries), len(queries))
     return shuffled[::2], shuffled[1::2]
@@ -197,6 +207,7 @@ def main() -> None:
                         continue
                     a = agreement(scores[name], scores["real"], baseline)
                     rows.append({"dataset": dataset, "setting": setting, "generator": name, **a,
+                                 "seeds_tau": seeds_tau(scores, name.split("/")[0]),
                                  **{f"ceiling_{m}": ceiling[f"tau_{m}"] for m in METRICS},
                                  "perfect_tau": perfect[0], "perfect_met": perfect[1], "own_tie_regret": own,
                                  "pick_label": configurations[a["pick"]].label(),
@@ -212,13 +223,13 @@ def _met(row, regret: str = "regret") -> bool:
 
 def _print(rows) -> None:
     print("\n| data | setting | generator/seed | tau recall | tau IoU | tau MRR | halves' tau (recall, IoU, MRR) "
-          "| perfect generator: tau, met | pick's real recall | best real recall | regret | pick "
+          "| perfect generator: tau, met | seeds' tau | pick's real recall | best real recall | regret | pick "
           "| cheapest tie's regret (on the real questions' own) | cheapest tie |")
-    print("|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---|")
+    print("|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---|")
     for r in rows:
         print(f"| {r['dataset']} | {r['setting']} | {r['generator']} | {r['tau_recall']:.2f} | {r['tau_iou']:.2f} | "
               f"{r['tau_mrr']:.2f} | {r['ceiling_recall']:.2f}, {r['ceiling_iou']:.2f}, {r['ceiling_mrr']:.2f} | "
-              f"{r['perfect_tau']:.2f}, {r['perfect_met']:.2f} | {r['pick_recall']:.3f} | {r['best_recall']:.3f} | "
+              f"{r['perfect_tau']:.2f}, {r['perfect_met']:.2f} | {r['seeds_tau']:.2f} | {r['pick_recall']:.3f} | {r['best_recall']:.3f} | "
               f"{r['regret']:.3f} | {r['pick_label']} | {r['tie_regret']:.3f} ({r['own_tie_regret']:.3f}) | {r['tie_label']} |")
     for generator in dict.fromkeys(r["generator"].split("/")[0] for r in rows):
         mine = [r for r in rows if r["generator"].startswith(generator + "/")]

@@ -475,7 +475,7 @@ def import_squad_command(src: Path, dest: Path) -> None:
               "With an LLM: OPENAI_API_KEY=... chunkopt queries docs/ --llm http://localhost:8000/v1 --model llama3")
 @click.argument("docs", type=click.Path(exists=True, path_type=Path))
 @click.option("--n", "count", type=click.IntRange(min=1),
-              help="Number of queries (default: 400 offline, as many as their measured agreement used; 50 with --llm).")
+              help="Number of queries (default: 1200 offline, as many as their measured agreement used; 50 with --llm).")
 @click.option("--seed", type=int, default=0, show_default=True, help="Random seed: the same seed gives the same queries.")
 @click.option("--method", type=click.Choice(["cloze", "keywords"]), default="cloze", show_default=True,
               help="Offline generator: cloze questions about one fact, or bags of salient words.")

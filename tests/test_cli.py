@@ -219,7 +219,7 @@ def test_a_sweep_on_a_file_of_generated_queries_knows_they_were_generated(worksp
     assert result.exit_code == 0, result.output
     assert "holds 40 generated queries (cloze v2, seed 3" in result.output
     assert "Generated queries (cloze v2, seed 3" in result.output  # the verdict's measured-agreement line
-    assert "measured with 400 queries; this set has 40" in result.output  # ... told it is smaller than measured
+    assert "measured with 1,200 queries; this set has 40" in result.output  # ... told it is smaller than measured
     config = read_config(workspace / "tuned.json")
     assert config["queries"]["generator"]["seed"] == 3 and config["confidence"]["rule"] == "top scorer"
 
@@ -238,10 +238,10 @@ def test_per_document_with_a_query_file_is_a_usage_error(workspace):
     assert "--per-document applies to queries the sweep generates, but it would read queries.jsonl" in result.output
 
 
-def test_queries_makes_400_unless_told(workspace):
+def test_queries_makes_1200_unless_told(workspace):
     result = CliRunner().invoke(main, ["queries", "docs"])
     assert result.exit_code == 0, result.output
-    assert len(result.stdout.splitlines()) == 400
+    assert len(result.stdout.splitlines()) == 1200
 
 
 CHROMA = __import__("pathlib").Path(__file__).resolve().parents[2] / "shared" / "benchmarks" / "chroma"
@@ -292,7 +292,7 @@ def test_a_sweep_on_generated_queries_says_so_and_records_the_generator(workspac
     assert "Generated queries (cloze v2, seed 0" in result.output
     generator = read_config(workspace / "tuned.json")["queries"]["generator"]
     assert generator["name"] == "cloze" and generator["seed"] == 0
-    assert generator["n"] == 400  # as many as the measured agreement was measured with
+    assert generator["n"] == 1200  # as many as the measured agreement was measured with
     assert "generated (cloze v2, seed 0" in (workspace / "report.html").read_text()
 
 
@@ -301,7 +301,8 @@ BUNDLED = __import__("pathlib").Path(__file__).resolve().parents[1] / "corpora" 
 
 def test_the_same_queries_pick_the_top_scorer_when_generated_and_the_cheapest_tie_when_ones_own(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    lines = CliRunner().invoke(main, ["queries", str(BUNDLED), "--seed", "0"]).stdout.splitlines()
+    # 400 queries: a set on which, with the grid below, the two rules choose differently.
+    lines = CliRunner().invoke(main, ["queries", str(BUNDLED), "--n", "400", "--seed", "0"]).stdout.splitlines()
     (tmp_path / "generated.jsonl").write_text("\n".join(lines) + "\n")
     own = [{k: v for k, v in json.loads(line).items() if k != "generator"} for line in lines]
     (tmp_path / "own.jsonl").write_text("".join(json.dumps(q) + "\n" for q in own))

@@ -248,7 +248,7 @@ def test_the_agreement_line_warns_a_set_smaller_than_the_one_measured():
     from chunkopt.querygen import DEFAULT_COUNT, agreement_line
 
     info = rules(n=5, seed=2).generator_info
-    assert f"measured with {DEFAULT_COUNT} queries; this set has 40" in agreement_line(info, 40)
+    assert f"measured with {DEFAULT_COUNT:,} queries; this set has 40" in agreement_line(info, 40)
     assert "this set has" not in agreement_line(info, DEFAULT_COUNT)
 
 
