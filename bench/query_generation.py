@@ -26,7 +26,7 @@ many generated queries per generator and seed. Reported per generator:
     .venv/bin/python bench/query_generation.py --datasets path/to/heldout-squad.json --generators cloze
     .venv/bin/python bench/query_generation.py --generators cloze --spacy-model ''    # the rule-based fallback
     .venv/bin/python bench/query_generation.py --generators cloze --per-document     # queries even per document
-    .venv/bin/python bench/query_generation.py --datasets bundled --generators cloze --n 400  # our corpora/, a third check
+    .venv/bin/python bench/query_generation.py --datasets bundled --generators cloze --n 1200  # our corpora/, a third check
 """
 
 from __future__ import annotations
@@ -142,7 +142,7 @@ def seeds_tau(scores, method: str) -> float:
     (nan with one seed). Generated sets of one size disagree with each other this much before any bias."""
     mine = [s["recall"] for name, s in scores.items() if name.startswith(method + "/")]
     taus = [kendalltau(a, b).statistic for i, a in enumerate(mine) for b in mine[i + 1:]]
-    return float(np.median(taus)) if taus else float("nan")
+    return float(np.nanmedian(taus)) if taus else float("nan")
 
 
 def halves(queries, seed: int = 0):
@@ -202,12 +202,13 @@ def main() -> None:
                 ceiling = agreement(scores["halfA"], scores["halfB"], baseline)
                 perfect = perfect_generator(scores["real"]["per_query"], n)
                 own = scores["real"]["recall"].max() - scores["real"]["recall"][recommended(scores["real"], baseline, False)]
+                own_noise = {method: seeds_tau(scores, method) for method in args.generators}
                 for name in sets:
                     if name in ("real", "halfA", "halfB"):
                         continue
                     a = agreement(scores[name], scores["real"], baseline)
                     rows.append({"dataset": dataset, "setting": setting, "generator": name, **a,
-                                 "seeds_tau": seeds_tau(scores, name.split("/")[0]),
+                                 "seeds_tau": own_noise[name.split("/")[0]],
                                  **{f"ceiling_{m}": ceiling[f"tau_{m}"] for m in METRICS},
                                  "perfect_tau": perfect[0], "perfect_met": perfect[1], "own_tie_regret": own,
                                  "pick_label": configurations[a["pick"]].label(),

@@ -184,11 +184,11 @@ def decide(
     `generated=True` (queries a generator wrote, not the team's): the top scorer, whatever ties
     with it, or the baseline when it scores exactly as high.
     A tie on generated queries is a tie under their sampling noise, not on the questions people
-    will ask, which rank the configurations somewhat differently; measured on two benchmarks
-    (bench/README.md, "The recommendation on generated queries"), the cheapest tie met both
-    agreement targets in 13 of 24 runs and lost up to 0.059 recall on the real questions; the top
-    scorer met them in 19 of 24 and lost up to 0.015 on crowd-written questions (0.071 on
-    LLM-written ones). The tied set, the intervals and the gain over the baseline are still
+    will ask, which rank the configurations somewhat differently; measured on two benchmarks with
+    400 generated queries (bench/README.md, "The recommendation on generated queries"), the
+    cheapest tie met both agreement targets in 13 of 24 runs and lost up to 0.059 recall on the
+    real questions; the top scorer met them in 19 of 24 and lost up to 0.015 on crowd-written
+    questions (0.071 on LLM-written ones). With 1,200 on three data sets: 41 of 72 against 57. The tied set, the intervals and the gain over the baseline are still
     computed and reported.
     """
     check_objective(objective)

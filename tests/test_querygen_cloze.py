@@ -252,6 +252,14 @@ def test_the_agreement_line_warns_a_set_smaller_than_the_one_measured():
     assert "this set has" not in agreement_line(info, DEFAULT_COUNT)
 
 
+def test_only_cloze_sets_are_compared_with_the_count_their_figures_were_measured_with():
+    # keywords was measured with as many queries as real questions, not with DEFAULT_COUNT.
+    from chunkopt.querygen import agreement_line
+
+    info = generate_queries(CORPUS, n=5, seed=0, method="keywords").generator_info
+    assert "this set has" not in agreement_line(info, 40)
+
+
 def test_per_document_shares_the_queries_evenly_between_documents():
     queries = generate_queries(CORPUS, n=6, seed=0, spacy_model="", per_document=True)
     assert sorted(q.references[0].doc for q in queries) == ["harbour.txt"] * 3 + ["town.txt"] * 3

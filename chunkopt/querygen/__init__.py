@@ -21,26 +21,28 @@ from strategies.base import ParameterError
 METHODS = ("cloze", "keywords")
 DEFAULT_METHOD = "cloze"
 # Queries in a generated set unless asked otherwise, and the number MEASURED_AGREEMENT is for. A
-# generated set ranks configurations with its own sampling noise on top of the generator's bias: two
-# seeds of 400 ranked them against each other at median tau 0.71-0.85, of 1,200 at 0.81-0.89. With 1,200 both
-# targets (tau by recall >= 0.6, the pick within 0.02 recall of the best) were met in 57 of 72 runs
-# over three data sets, against 51 of 72 with 400 and 16 of 40 with 50; 2,400 did no better than
-# 1,200 (bench/README.md, "How many generated queries").
+# generated set ranks configurations with its own sampling noise on top of the generator's bias:
+# two seeds of 400 ranked them against each other at median tau 0.71-0.85, of 1,200 at 0.81-0.89.
+# With 1,200 both targets (tau by recall >= 0.6, the pick within 0.02 recall of the best) were met
+# in 57 of 72 runs over three data sets, against 51 of 72 with 400 (the gain on the smallest,
+# bundled); 2,400 did no better than 1,200; with 50, 16 of 40 on the two benchmarks
+# (bench/README.md, "How many generated queries").
 DEFAULT_COUNT = 1200
 
-# What bench/query_generation.py measured for each generator (bench/README.md, "Generated queries vs real
-# questions"): one line a verdict or report can quote when the sweep's queries were generated.
+# What bench/query_generation.py measured for each generator (bench/README.md: cloze in "How many generated
+# queries", six seeds; per document in "Where the queries fall", seeds 0-2; keywords in "Generated queries vs
+# real questions"): one line a verdict or report can quote when the sweep's queries were generated.
 MEASURED_AGREEMENT = {
     "cloze": "on three data sets, 1,200 generated queries ranked 32 configurations as real questions did at Kendall "
              "tau 0.62-0.86 by recall on crowd-written SQuAD questions, 0.54-0.82 on Chroma's LLM-written ones and "
-             "0.68-0.84 on our own paraphrasing ones; the configuration they picked lost up to 0.015, 0.046 and "
-             "0.045 recall on the real questions",
+             "0.68-0.84 on the hand-written ones of chunkopt's bundled corpus; the configuration they picked "
+             "lost up to 0.015, 0.046 and 0.045 recall on the real questions",
     # cloze with per_document=True (--per-document): bench/README.md, "Where the queries fall".
     "cloze per document": "on three data sets, 1,200 generated queries shared evenly between documents ranked 32 "
                           "configurations as real questions did at Kendall tau 0.65-0.83 by recall on crowd-written "
-                          "SQuAD questions, 0.54-0.88 on Chroma's LLM-written ones and 0.70-0.84 on our own "
-                          "paraphrasing ones; the configuration they picked lost up to 0.015, 0.032 and 0.045 recall "
-                          "on the real questions",
+                          "SQuAD questions, 0.54-0.88 on Chroma's LLM-written ones and 0.70-0.84 on the hand-written "
+                          "ones of chunkopt's bundled corpus; the configuration they picked lost up to 0.015, "
+                          "0.032 and 0.045 recall on the real questions",
     "keywords": "on two benchmarks, generated queries (as many as the real ones) ranked 32 configurations as real "
                 "questions did at Kendall "
                 "tau 0.26-0.82 by recall on crowd-written SQuAD questions and 0.64-0.85 on Chroma's LLM-written "
@@ -94,8 +96,8 @@ def agreement_line(info: dict[str, Any], n_queries: int | None = None) -> str:
     measured = MEASURED_AGREEMENT.get(key)
     if measured is None:
         measured = "their agreement with real questions was not measured for this generator and setting"
-    elif n_queries is not None and n_queries < DEFAULT_COUNT and info["name"] != "llm":
-        measured += (f" (measured with {DEFAULT_COUNT:,} queries; this set has {n_queries}, and fewer rank "
+    elif n_queries is not None and n_queries < DEFAULT_COUNT and info["name"] == "cloze":
+        measured += (f" (measured with {DEFAULT_COUNT:,} queries; this set has {n_queries:,}, and fewer rank "
                      "configurations more by chance)")
     return f"Generated queries ({describe_generator(info)}): {measured}."
 
