@@ -230,8 +230,8 @@ def _print(rows) -> None:
     for r in rows:
         print(f"| {r['dataset']} | {r['setting']} | {r['generator']} | {r['tau_recall']:.2f} | {r['tau_iou']:.2f} | "
               f"{r['tau_mrr']:.2f} | {r['ceiling_recall']:.2f}, {r['ceiling_iou']:.2f}, {r['ceiling_mrr']:.2f} | "
-              f"{r['perfect_tau']:.2f}, {r['perfect_met']:.2f} | {r['seeds_tau']:.2f} | {r['pick_recall']:.3f} | {r['best_recall']:.3f} | "
-              f"{r['regret']:.3f} | {r['pick_label']} | {r['tie_regret']:.3f} ({r['own_tie_regret']:.3f}) | {r['tie_label']} |")
+              f"{r['perfect_tau']:.2f}, {r['perfect_met']:.2f} | {r['seeds_tau']:.2f} | {r['pick_recall']:.3f} | "
+              f"{r['best_recall']:.3f} | {r['regret']:.3f} | {r['pick_label']} | {r['tie_regret']:.3f} ({r['own_tie_regret']:.3f}) | {r['tie_label']} |")
     for generator in dict.fromkeys(r["generator"].split("/")[0] for r in rows):
         mine = [r for r in rows if r["generator"].startswith(generator + "/")]
         met = sum(_met(r) for r in mine)

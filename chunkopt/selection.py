@@ -188,8 +188,8 @@ def decide(
     400 generated queries (bench/README.md, "The recommendation on generated queries"), the
     cheapest tie met both agreement targets in 13 of 24 runs and lost up to 0.059 recall on the
     real questions; the top scorer met them in 19 of 24 and lost up to 0.015 on crowd-written
-    questions (0.071 on LLM-written ones). With 1,200 on three data sets: 41 of 72 against 57. The tied set, the intervals and the gain over the baseline are still
-    computed and reported.
+    questions (0.071 on LLM-written ones); with 1,200 on three data sets, 41 of 72 against 57.
+    The tied set, the intervals and the gain over the baseline are still computed and reported.
     """
     check_objective(objective)
     alpha = statistics.check_alpha(alpha)
