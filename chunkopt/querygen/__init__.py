@@ -89,8 +89,9 @@ def spread_summary(queries: list[Query], corpus: Corpus) -> str:
 def agreement_line(info: dict[str, Any], n_queries: int | None = None) -> str:
     """The measured agreement of the generator that made a query set, for a verdict: "Generated queries (...): ...".
 
-    The figures are for DEFAULT_COUNT queries; a smaller set (`n_queries`) is told that it ranks
-    more by chance than they say.
+    cloze's figures are for DEFAULT_COUNT queries; a smaller cloze set (`n_queries`) is told that it
+    ranks more by chance than they say. (keywords' were measured with as many queries as real
+    questions, and an LLM's not at all.)
     """
     key = f"{info['name']} per document" if info.get("per_document") else info["name"]
     measured = MEASURED_AGREEMENT.get(key)
