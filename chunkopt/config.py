@@ -17,6 +17,7 @@ import chunkopt
 import strategies
 from chunkopt.corpus import read_text_file
 from chunkopt.outputs import write_atomic
+from chunkopt.verdict import sample_phrase
 from strategies.base import ParameterError, Strategy
 
 SCHEMA_VERSION = 3  # 2 adds "confidence", 3 its "rule"; files of versions 1 and 2 still load
@@ -90,7 +91,8 @@ def confidence(sweep: Any) -> dict[str, Any]:
     record = {
         "level": 0.95,
         "interval": [best["ci_low"], best["ci_high"]],
-        "interval_method": f"percentile bootstrap over queries ({decision.resamples} resamples, seed {decision.seed})",
+        "interval_method": f"percentile bootstrap over {sample_phrase(sweep.n_queries_, decision.groups)} "
+                           f"({decision.resamples} resamples, seed {decision.seed})",
         "test": (
             f"one-sided paired sign-flip permutation test of per-query {sweep.objective} against the top scorer, "
             "Holm-corrected over the configurations compared"

@@ -11,8 +11,13 @@ back to the document's own offsets. A `text` found more than once is an error (g
 instead), because silently picking one could score the wrong passage. A missing `id` becomes
 "line-N". Every problem is a QueryFileError naming the file and line.
 
+An optional `"group"` (a string or an integer) marks queries that are not independent of each
+other: several questions asked of one passage, or a generator's questions about one sentence. The
+sweep's intervals and tests resample a group as one unit (`chunkopt.statistics`); a query without
+a group is a group of its own.
+
 A generated set (`chunkopt queries`, `save_queries` of a GeneratedQueries) also gives each line
-`"generator": {"name": "cloze", "version": 2, "seed": 0, ...}`. A file whose every line names the
+`"generator": {"name": "cloze", "version": 3, "seed": 0, ...}`. A file whose every line names the
 same generator loads back as a GeneratedQueries, so a sweep on it knows its queries were generated
 (and says so, and chooses as it does for generated queries); once a line lacks it or names
 another, the set counts as the team's own.
@@ -49,6 +54,15 @@ class Query:
     id: str
     query: str
     references: tuple[Reference, ...]
+    group: str | None = None  # queries sharing a group are resampled together; None: independent
+
+
+def query_groups(queries: list[Query]) -> list[str] | None:
+    """Each query's group for `chunkopt.statistics` (a query without one is its own), or None when
+    no query has a group."""
+    if all(q.group is None for q in queries):
+        return None
+    return [f"group:{q.group}" if q.group is not None else f"query:{q.id}" for q in queries]
 
 
 class GeneratedQueries(list):
@@ -115,11 +129,14 @@ def query_lines(queries: list[Query]) -> list[str]:
 
 def query_to_dict(query: Query) -> dict[str, Any]:
     """The JSON form of one query, as written by save_queries."""
-    return {
+    record = {
         "id": query.id,
         "query": query.query,
         "references": [{"doc": r.doc, "start": r.start, "end": r.end} for r in query.references],
     }
+    if query.group is not None:
+        record["group"] = query.group
+    return record
 
 
 def queries_hash(queries: list[Query]) -> str:
@@ -157,7 +174,11 @@ def _parse_line(line: str, where: str, line_no: int, corpus: Corpus) -> tuple[Qu
         raise QueryFileError(f"{where}: generator must be an object with a string name, an integer version and an "
                              f"integer or null seed (as `chunkopt queries` writes it), got {generator!r}; "
                              "remove it if a person wrote this query")
-    return Query(str(qid), text, references), generator
+    group = obj.get("group")
+    if group is not None and (isinstance(group, bool) or not isinstance(group, (str, int)) or str(group).strip() == ""):
+        raise QueryFileError(f"{where}: group must be a non-empty string or an integer naming the queries that go "
+                             f"together (e.g. asked of one passage), got {group!r}; leave it out for an independent query")
+    return Query(str(qid), text, references, None if group is None else str(group)), generator
 
 
 def _is_generator(value: Any) -> bool:

@@ -138,7 +138,8 @@ class Decision:
     baseline when it is tied, else the cheapest of them that is significantly better than the
     baseline (never one significantly worse than it); on generated queries, `top` itself (the
     baseline if it scores exactly as high). `rule` says which rule chose: "cheapest tie" or "top
-    scorer" (see `decide`). `p_vs_best[i]` is the
+    scorer" (see `decide`). `groups` is how many independent groups the queries form (None: every
+    query is independent), what the intervals and tests resampled. `p_vs_best[i]` is the
     Holm-adjusted one-sided p-value that `top` beats row i. `status` is "ok", "infeasible" (no
     configuration meets the constraints) or "zero" (even the best scores 0: nothing to recommend).
     """
@@ -150,6 +151,7 @@ class Decision:
     seed: int
     intervals: list[tuple[float, float]]
     rule: str = "cheapest tie"
+    groups: int | None = None
     top: int | None = None
     recommended: int | None = None
     tied: tuple[int, ...] = ()
@@ -169,6 +171,7 @@ def decide(
     resamples: int = statistics.DEFAULT_RESAMPLES,
     seed: int = 0,
     generated: bool = False,
+    groups: Sequence[Any] | None = None,
 ) -> Decision:
     """The recommendation: the baseline if it ties with the top scorer, else the cheapest tie
     (on generated queries: the top scorer).
@@ -180,6 +183,9 @@ def decide(
     costs least (tokens per query, then chunks, then latency). When what the team runs today is
     among them, keep it; when the top scorer beats it, recommend only what beats it too. A
     configuration significantly worse than the baseline is never recommended.
+
+    `groups` labels each query's group (`chunkopt.statistics`): queries that are not independent,
+    such as a generator's several questions about one sentence, are resampled together.
 
     `generated=True` (queries a generator wrote, not the team's): the top scorer, whatever ties
     with it, or the baseline when it scores exactly as high.
@@ -194,10 +200,10 @@ def decide(
     check_objective(objective)
     alpha = statistics.check_alpha(alpha)
     resamples = statistics.check_resamples(resamples)
-    intervals = statistics.intervals(scores, resamples, seed)
+    intervals = statistics.intervals(scores, resamples, seed, groups)
     rule = "top scorer" if generated else "cheapest tie"
     common = dict(objective=objective, alpha=alpha, resamples=resamples, seed=seed, intervals=intervals, baseline=baseline,
-                  rule=rule)
+                  rule=rule, groups=statistics.group_count(groups))
     feasible = [i for i in rank(rows, objective, constraints) if not constraints.violations(rows[i])]
     if not feasible:
         return Decision(status="infeasible", **common)
@@ -205,7 +211,7 @@ def decide(
     if rows[top][objective] <= 0:
         return Decision(status="zero", top=top, **common)
     others = feasible[1:]
-    raw = statistics.sign_flip_tests(scores[top], [scores[i] for i in others], resamples, seed) if others else []
+    raw = statistics.sign_flip_tests(scores[top], [scores[i] for i in others], resamples, seed, groups) if others else []
     p_vs_best = dict(zip(others, statistics.holm(raw)))
     tied = (top, *(i for i in others if p_vs_best[i] >= alpha))
     candidates = list(tied)
@@ -223,13 +229,13 @@ def decide(
         # The top scorer beats the baseline; so must whatever is recommended instead of it.
         candidates = [
             i for i in tied
-            if i == top or statistics.sign_flip_test(scores[i], scores[baseline], resamples, seed) < alpha
+            if i == top or statistics.sign_flip_test(scores[i], scores[baseline], resamples, seed, groups) < alpha
         ]
     elif baseline is not None:  # a baseline that breaks a constraint cannot be kept, but it is not beaten either
-        below = statistics.sign_flip_tests(scores[baseline], [scores[i] for i in tied], resamples, seed)
+        below = statistics.sign_flip_tests(scores[baseline], [scores[i] for i in tied], resamples, seed, groups)
         candidates = [i for i, p in zip(tied, below) if i == top or p >= alpha]
     recommended = min(candidates, key=lambda i: (*cost(rows[i]), -rows[i][objective], i))
     gain = None
     if baseline is not None:
-        gain = statistics.paired_gain(scores[recommended], scores[baseline], resamples, seed)
+        gain = statistics.paired_gain(scores[recommended], scores[baseline], resamples, seed, groups)
     return Decision(status="ok", top=top, recommended=recommended, tied=tied, p_vs_best=p_vs_best, gain=gain, **common)

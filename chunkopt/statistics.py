@@ -19,13 +19,20 @@ scipy.
 - `holm`: Holm's step-down correction, so that testing many configurations against the winner
   does not make some of them look significantly worse by chance.
 
+Queries that are not independent (a generator asking several questions of one sentence, people
+asking several of one paragraph) carry `groups`: one label a query, equal labels for queries that
+go together. Resampling then draws whole groups (a cluster bootstrap, the mean of the drawn
+queries) and the test flips the sign of a group's summed difference, since treating them as
+independent would make intervals too narrow and p-values too small. Without groups, or with every
+label different, both are exactly the per-query methods above.
+
 All randomness comes from a seed, so a rerun gives the same intervals and p-values.
 """
 
 from __future__ import annotations
 
 import itertools
-from typing import Sequence
+from typing import Any, Sequence
 
 import numpy as np
 
@@ -49,23 +56,52 @@ def check_resamples(resamples: int) -> int:
     return int(resamples)
 
 
-def intervals(scores: Sequence[Sequence[float]], resamples: int = DEFAULT_RESAMPLES, seed: int = 0) -> list[tuple[float, float]]:
+def group_codes(groups: Sequence[Any] | None, n: int) -> np.ndarray | None:
+    """Each query's group as an integer 0..G-1, or None when every query is a group of its own."""
+    if groups is None:
+        return None
+    if len(groups) != n:
+        raise ValueError(f"groups must give one label a query: {len(groups)} labels for {n} queries")
+    first: dict[str, int] = {}  # codes in order of first appearance, so a relabelling draws the same resamples
+    codes = np.array([first.setdefault(str(g), len(first)) for g in groups])
+    return None if len(first) == n else codes
+
+
+def group_count(groups: Sequence[Any] | None) -> int | None:
+    """How many independent units `groups` makes of its queries (None: every query is its own)."""
+    count = None if groups is None else len({str(g) for g in groups})
+    return None if count == len(groups or ()) else count
+
+
+def _group_sums(data: np.ndarray, codes: np.ndarray) -> np.ndarray:
+    """Each row of `data` summed within each group: rows x groups."""
+    sums = np.zeros((data.shape[0], codes.max() + 1))
+    np.add.at(sums.T, codes, data.T)
+    return sums
+
+
+def intervals(scores: Sequence[Sequence[float]], resamples: int = DEFAULT_RESAMPLES, seed: int = 0,
+              groups: Sequence[Any] | None = None) -> list[tuple[float, float]]:
     """95% percentile-bootstrap confidence interval of the mean of each row of `scores`.
 
     Every row is resampled with the same queries (a paired bootstrap: row i's and row j's
     intervals come from the same resampled query sets). A resample is a vector of multinomial
-    counts over the queries, so all rows' resampled means are one matrix product.
+    counts over the queries (over the groups, when `groups` is given: a resample's mean is then
+    the mean of the queries of the groups drawn), so all rows' resampled means are one matrix product.
     """
     data = np.atleast_2d(np.asarray(scores, dtype=np.float64))
     n = data.shape[1]
     if n == 0:
         raise ValueError("a confidence interval needs at least one value")
+    codes = group_codes(groups, n)
+    sums, sizes = (data, np.ones(n)) if codes is None else (_group_sums(data, codes), np.bincount(codes).astype(np.float64))
+    units = sums.shape[1]
     rng = np.random.default_rng(seed)
     means = np.empty((resamples, data.shape[0]))
     for start in range(0, resamples, _BATCH):
         stop = min(start + _BATCH, resamples)
-        counts = rng.multinomial(n, np.full(n, 1 / n), size=stop - start).astype(np.float64)
-        means[start:stop] = counts @ data.T / n
+        counts = rng.multinomial(units, np.full(units, 1 / units), size=stop - start).astype(np.float64)
+        means[start:stop] = counts @ sums.T / (counts @ sizes)[:, None]
     tail = (1 - CONFIDENCE) / 2 * 100
     low, high = np.percentile(means, [tail, 100 - tail], axis=0)
     # Clip to the data: a mean of equal values has no spread, whatever rounding the product adds.
@@ -74,22 +110,27 @@ def intervals(scores: Sequence[Sequence[float]], resamples: int = DEFAULT_RESAMP
     return [(float(lo), float(hi)) for lo, hi in zip(low, high)]
 
 
-def interval(values: Sequence[float], resamples: int = DEFAULT_RESAMPLES, seed: int = 0) -> tuple[float, float]:
-    """95% percentile-bootstrap confidence interval of the mean of `values` (resampling queries)."""
-    return intervals([values], resamples, seed)[0]
+def interval(values: Sequence[float], resamples: int = DEFAULT_RESAMPLES, seed: int = 0,
+             groups: Sequence[Any] | None = None) -> tuple[float, float]:
+    """95% percentile-bootstrap confidence interval of the mean of `values` (resampling queries, or groups)."""
+    return intervals([values], resamples, seed, groups)[0]
 
 
 def sign_flip_tests(best: Sequence[float], others: Sequence[Sequence[float]], resamples: int = DEFAULT_RESAMPLES,
-                    seed: int = 0) -> list[float]:
+                    seed: int = 0, groups: Sequence[Any] | None = None) -> list[float]:
     """One-sided p-values that `best` scores higher than each row of `others`, on the same queries.
 
     Small p: `best` is better; identical scores give p = 1. A row with few queries that differ
     (2**differing <= resamples) is tested exactly, by enumerating every sign assignment; the
-    others share one set of random sign vectors, so all of them cost one matrix product.
+    others share one set of random sign vectors, so all of them cost one matrix product. With
+    `groups`, the units whose signs flip are the groups' summed differences.
     """
     differences = np.asarray(best, dtype=np.float64) - np.atleast_2d(np.asarray(others, dtype=np.float64))
     if differences.ndim != 2 or differences.shape[1] == 0:
         raise ValueError(f"a paired test needs equally long, non-empty score lists, got shape {differences.shape}")
+    codes = group_codes(groups, differences.shape[1])
+    if codes is not None:
+        differences = _group_sums(differences, codes)
     observed = differences.sum(axis=1)
     # Sums within a few ulps of the observed one count as equal (float sums depend on order).
     tolerance = 1e-9 * np.maximum(1.0, np.abs(differences).sum(axis=1))
@@ -117,13 +158,14 @@ def sign_flip_tests(best: Sequence[float], others: Sequence[Sequence[float]], re
     return [float(p) for p in pvalues]
 
 
-def sign_flip_test(a: Sequence[float], b: Sequence[float], resamples: int = DEFAULT_RESAMPLES, seed: int = 0) -> float:
+def sign_flip_test(a: Sequence[float], b: Sequence[float], resamples: int = DEFAULT_RESAMPLES, seed: int = 0,
+                   groups: Sequence[Any] | None = None) -> float:
     """One-sided p-value that configuration `a` scores higher than `b` on the same queries.
 
     `a[i]` and `b[i]` are the two configurations' scores on query i. Small p: `a` is better;
     identical scores give p = 1.
     """
-    return sign_flip_tests(a, [b], resamples, seed)[0]
+    return sign_flip_tests(a, [b], resamples, seed, groups)[0]
 
 
 def holm(pvalues: Sequence[float]) -> list[float]:
@@ -144,10 +186,12 @@ def holm(pvalues: Sequence[float]) -> list[float]:
     return [float(x) for x in adjusted]
 
 
-def paired_gain(a: Sequence[float], b: Sequence[float], resamples: int = DEFAULT_RESAMPLES, seed: int = 0) -> dict[str, float]:
+def paired_gain(a: Sequence[float], b: Sequence[float], resamples: int = DEFAULT_RESAMPLES, seed: int = 0,
+                groups: Sequence[Any] | None = None) -> dict[str, float]:
     """How much `a` scores above `b` on the same queries: the mean difference, its 95% interval
-    (bootstrap over queries) and the one-sided sign-flip p-value that `a` is better ("is the
-    recommendation better than what we have?" is a question with a direction)."""
+    (bootstrap over queries, or groups) and the one-sided sign-flip p-value that `a` is better
+    ("is the recommendation better than what we have?" is a question with a direction)."""
     d = np.asarray(a, dtype=np.float64) - np.asarray(b, dtype=np.float64)
-    low, high = interval(d, resamples, seed)
-    return {"gain": float(d.mean()), "ci_low": low, "ci_high": high, "p": sign_flip_test(a, b, resamples, seed)}
+    low, high = interval(d, resamples, seed, groups)
+    return {"gain": float(d.mean()), "ci_low": low, "ci_high": high,
+            "p": sign_flip_test(a, b, resamples, seed, groups)}

@@ -39,7 +39,7 @@ from chunkopt.claims import Claims
 from chunkopt.corpus import Corpus
 from chunkopt.evaluation import METRICS, budget_curve, check_budget, curve_points, evaluate
 from chunkopt.grid import Configuration, default_grid, expand, parse_configuration
-from chunkopt.queries import Query, queries_hash
+from chunkopt.queries import Query, queries_hash, query_groups
 from chunkopt.retrievers import Retriever, fresh_retriever
 from chunkopt.selection import Constraints, Decision, check_objective, decide, pareto_front, rank
 from chunkopt.workers import watch_parent
@@ -193,6 +193,8 @@ class Sweep:
         self.n_queries_ = len(queries)
         # What generated the queries (chunkopt.querygen), or None for a query set given by the user.
         self.query_generator_ = getattr(queries, "generator_info", None)
+        # Queries resampled together (a generator's questions about one sentence), or None: all independent.
+        self.query_groups_ = query_groups(list(queries))
         self.per_query_ = {row["label"]: {m: np.asarray(v) for m, v in row.pop("per_query").items()} for row in rows}
         self._select(rows)
         _warn_truncation(self.results_)
@@ -228,7 +230,7 @@ class Sweep:
         self.decision_: Decision = decide(
             rows, scores, self.objective, self.constraints,
             baseline=baseline, alpha=self.alpha, resamples=self.resamples, seed=self.seed,
-            generated=self.query_generator_ is not None,
+            generated=self.query_generator_ is not None, groups=self.query_groups_,
         )
         decision = self.decision_
         order = rank(rows, self.objective, self.constraints)

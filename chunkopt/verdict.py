@@ -60,7 +60,7 @@ def explain(sweep: Any) -> str:
         f"{score_phrase(objective, best[objective], sweep.budget, (best['ci_low'], best['ci_high']))}, "
         f"{best['tokens_per_query']:.0f} tokens per query, {best['n_chunks']:,} chunks"
     ]
-    test = f"paired sign-flip test over {sweep.n_queries_} queries, Holm-corrected, alpha {decision.alpha:g}"
+    test = f"paired sign-flip test over {sample_phrase(sweep.n_queries_, decision.groups)}, Holm-corrected, alpha {decision.alpha:g}"
     others = [r for r in sweep.tied_ if r["label"] != best["label"]]
     if best is not top:
         why = (
@@ -89,6 +89,14 @@ def explain(sweep: Any) -> str:
     if sweep.query_generator_ is not None:
         lines.append("  " + _generated_line(sweep.query_generator_, sweep.n_queries_))
     return "\n".join(lines)
+
+
+def sample_phrase(n_queries: int, groups: int | None) -> str:
+    """What the statistics resampled: "400 queries", or "1,200 queries (336 groups, each resampled
+    whole)" when queries that go together (a generator's questions about one sentence) were resampled as one."""
+    if groups is None:
+        return f"{n_queries:,} queries"
+    return f"{n_queries:,} queries ({groups:,} groups, each resampled whole)"
 
 
 def _generated_line(info: dict[str, Any], n_queries: int) -> str:

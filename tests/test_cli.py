@@ -217,8 +217,8 @@ def test_a_sweep_on_a_file_of_generated_queries_knows_they_were_generated(worksp
     result = CliRunner().invoke(main, ["sweep", "docs", "--strategy", "fixed", "--chunk-size", "16,64",
                                        "--out", "tuned.json"])
     assert result.exit_code == 0, result.output
-    assert "holds 40 generated queries (cloze v2, seed 3" in result.output
-    assert "Generated queries (cloze v2, seed 3" in result.output  # the verdict's measured-agreement line
+    assert "holds 40 generated queries (cloze v3, seed 3" in result.output
+    assert "Generated queries (cloze v3, seed 3" in result.output  # the verdict's measured-agreement line
     assert "measured with 1,200 queries; this set has 40" in result.output  # ... told it is smaller than measured
     config = read_config(workspace / "tuned.json")
     assert config["queries"]["generator"]["seed"] == 3 and config["confidence"]["rule"] == "top scorer"
@@ -289,11 +289,11 @@ def test_a_sweep_on_generated_queries_says_so_and_records_the_generator(workspac
     result = CliRunner().invoke(main, ["sweep", "docs", "--strategy", "fixed", "--chunk-size", "16,64",
                                        "--out", "tuned.json", "--report", "report.html"])
     assert result.exit_code == 0, result.output
-    assert "Generated queries (cloze v2, seed 0" in result.output
+    assert "Generated queries (cloze v3, seed 0" in result.output
     generator = read_config(workspace / "tuned.json")["queries"]["generator"]
     assert generator["name"] == "cloze" and generator["seed"] == 0
     assert generator["n"] == 1200  # as many as the measured agreement was measured with
-    assert "generated (cloze v2, seed 0" in (workspace / "report.html").read_text()
+    assert "generated (cloze v3, seed 0" in (workspace / "report.html").read_text()
 
 
 BUNDLED = __import__("pathlib").Path(__file__).resolve().parents[1] / "corpora" / "docs"

@@ -1,11 +1,14 @@
 """Query files: the JSON Lines format, text-located references, errors that name the line."""
 
 import json
+from dataclasses import replace
 
 import pytest
 
 from chunkopt.corpus import Corpus, Document
-from chunkopt.queries import GeneratedQueries, Query, QueryFileError, Reference, load_queries, queries_hash, save_queries
+from chunkopt.queries import (
+    GeneratedQueries, Query, QueryFileError, Reference, load_queries, queries_hash, query_groups, save_queries,
+)
 
 DOC = "The cat sat on the mat.\nThe dog  slept\nby the door."
 CORPUS = Corpus([Document("pets.txt", DOC), Document("other.md", "Something else entirely.")])
@@ -180,7 +183,7 @@ def test_saved_line_format(tmp_path):
     assert (tmp_path / "q.jsonl").read_text() == expected
 
 
-GENERATOR = {"name": "cloze", "version": 2, "seed": 0, "n": 2}
+GENERATOR = {"name": "cloze", "version": 3, "seed": 0, "n": 2}
 
 
 def test_a_generated_set_keeps_its_generator_through_a_file(tmp_path):
@@ -216,3 +219,28 @@ def test_hash_changes_with_any_offset_and_is_stable():
     assert queries_hash(a) == queries_hash(list(a))
     assert queries_hash(a) != queries_hash(b)
     assert len(queries_hash(a)) == 64
+
+
+def test_a_group_survives_a_file_and_counts_in_the_hash(tmp_path):
+    queries = [Query("a", "cat", (Reference("pets.txt", 0, 3),), "p1"), Query("b", "dog", (Reference("pets.txt", 24, 38),))]
+    save_queries(queries, tmp_path / "q.jsonl")
+    assert load_queries(tmp_path / "q.jsonl", CORPUS) == queries
+    assert '"group": "p1"' in (tmp_path / "q.jsonl").read_text().splitlines()[0]
+    assert queries_hash(queries) != queries_hash([replace(q, group=None) for q in queries])
+
+
+def test_an_integer_group_is_read_as_a_string(tmp_path):
+    assert load(tmp_path, {**one(span()), "group": 7})[0].group == "7"
+
+
+@pytest.mark.parametrize("group", ["", True, 1.5, ["p1"]])
+def test_a_group_that_is_not_a_name_is_an_error(tmp_path, group):
+    with pytest.raises(QueryFileError, match=r"line 1: group must be a non-empty string or an integer"):
+        load(tmp_path, {**one(span()), "group": group})
+
+
+def test_query_groups_give_an_ungrouped_query_a_group_of_its_own():
+    queries = [Query("a", "x", (Reference("pets.txt", 0, 3),), "p"), Query("b", "y", (Reference("pets.txt", 0, 3),), "p"),
+               Query("c", "z", (Reference("pets.txt", 0, 3),))]
+    assert query_groups(queries) == ["group:p", "group:p", "query:c"]
+    assert query_groups([replace(q, group=None) for q in queries]) is None

@@ -69,6 +69,15 @@ def test_every_reference_is_an_exact_trimmed_span_of_its_document():
         assert text[ref.start : ref.end] == text[ref.start : ref.end].strip()
 
 
+def test_each_query_names_its_source_sentence_as_its_group_and_repeats_share_it():
+    queries = rules(n=400, seed=1)  # more than the corpus has sentences, so sentences serve again
+    starts = {(doc.id, s.start) for doc in CORPUS for s in tx.sentences(doc.id, doc.text)}
+    groups = [q.group for q in queries]
+    assert all(g.rsplit("@", 1)[0] == q.references[0].doc for g, q in zip(groups, queries))
+    assert all((g.rsplit("@", 1)[0], int(g.rsplit("@", 1)[1])) in starts for g in groups)
+    assert len(set(groups)) < len(groups)
+
+
 def test_the_kinds_of_reference_are_those_counted_and_follow_the_documented_mix():
     queries = rules(n=400, seed=1)
     spans = sentence_spans(CORPUS)
@@ -233,7 +242,7 @@ def test_the_agreement_line_names_the_generator_its_seed_and_the_measured_figure
     from chunkopt.querygen import MEASURED_AGREEMENT, agreement_line
 
     line = agreement_line(rules(n=5, seed=2).generator_info)
-    assert line.startswith("Generated queries (cloze v2, seed 2, rule-based answers (no spaCy model)): ")
+    assert line.startswith("Generated queries (cloze v3, seed 2, rule-based answers (no spaCy model)): ")
     assert MEASURED_AGREEMENT["cloze"] in line
 
 

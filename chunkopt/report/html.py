@@ -21,6 +21,7 @@ from chunkopt.outputs import write_atomic
 from chunkopt.report.svg import PALETTE, Chart
 from chunkopt.report.table import fmt
 from chunkopt.selection import COST_METRICS, QUALITY_METRICS
+from chunkopt.verdict import sample_phrase
 
 MISS_RECALL = 0.5  # a query whose recall is below this counts as missed in the report
 MAX_MISSES = 50  # missed queries shown; the count says how many there are
@@ -62,7 +63,8 @@ def sweep_setup(sweep: Any, corpus: Any, queries: Sequence[Any], queries_source:
         "budget curve": (f"k = {points}" if budget["top_k"] else f"{points} tokens"),
         "objective": sweep.objective,
         "statistics": (
-            f"95% percentile-bootstrap intervals; one-sided paired sign-flip tests against the top scorer, "
+            f"95% percentile-bootstrap intervals over {sample_phrase(sweep.n_queries_, sweep.decision_.groups)}; "
+            "one-sided paired sign-flip tests against the top scorer, "
             f"Holm-corrected, alpha {sweep.alpha:g}; {sweep.resamples:,} resamples, seed {sweep.seed}"
         ),
         "configurations": str(len(sweep.results_)),
