@@ -62,7 +62,7 @@ def group_codes(groups: Sequence[Any] | None, n: int) -> np.ndarray | None:
         return None
     if len(groups) != n:
         raise ValueError(f"groups must give one label a query: {len(groups)} labels for {n} queries")
-    first: dict[str, int] = {}  # codes in order of first appearance, so a relabelling draws the same resamples
+    first: dict[str, int] = {}  # in order of first appearance: repeated queries draw as the originals would
     codes = np.array([first.setdefault(str(g), len(first)) for g in groups])
     return None if len(first) == n else codes
 
