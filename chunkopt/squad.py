@@ -6,7 +6,9 @@ offset into the paragraph's context). `import_squad` turns it into a folder chun
 any user's: one document per article, `DEST/corpus/<title>.txt`, its paragraphs in order joined
 by a blank line ("\\n\\n"), and `DEST/queries.jsonl` with one query per answerable question
 (`squad-<id>`), whose reference is its first answer's span shifted by the paragraph's offset in
-the document. Unanswerable questions (v2.0's `is_impossible`, or no answer) are skipped: there is
+the document, and whose group is its paragraph (`<title>.txt#<paragraph number>`): crowd workers
+wrote about five questions per paragraph, which are easy or hard together, so the sweep's
+intervals and tests resample a paragraph's questions as one. Unanswerable questions (v2.0's `is_impossible`, or no answer) are skipped: there is
 nothing to retrieve. Every reference is checked to slice to its answer text before anything is
 written.
 """
@@ -87,7 +89,7 @@ def _article(paragraphs: list[Any], doc_id: str, where: str) -> tuple[str, list[
         if not isinstance(context, str):
             raise SquadFormatError(f"{p_where}: expected an object with a 'context' string")
         for q_number, qa in enumerate(paragraph.get("qas") or [], start=1):
-            query = _question(qa, context, offset, doc_id, f"{p_where}, question {q_number}")
+            query = _question(qa, context, offset, doc_id, f"{doc_id}#{p_number}", f"{p_where}, question {q_number}")
             if query is not None:
                 queries.append(query)
         parts.append(context)
@@ -95,7 +97,7 @@ def _article(paragraphs: list[Any], doc_id: str, where: str) -> tuple[str, list[
     return PARAGRAPH_SEPARATOR.join(parts), queries
 
 
-def _question(qa: Any, context: str, offset: int, doc_id: str, where: str) -> Query | None:
+def _question(qa: Any, context: str, offset: int, doc_id: str, group: str, where: str) -> Query | None:
     if not isinstance(qa, dict) or not isinstance(qa.get("question"), str):
         raise SquadFormatError(f"{where}: expected an object with 'question', 'id' and 'answers'")
     answers = qa.get("answers") or []
@@ -110,7 +112,8 @@ def _question(qa: Any, context: str, offset: int, doc_id: str, where: str) -> Qu
         raise SquadFormatError(f"{where}: answer {text[:40]!r} is not at character {start} of its paragraph")
     if not qa["question"].strip():
         raise SquadFormatError(f"{where}: the question is empty")
-    return Query(f"squad-{qa.get('id', where)}", qa["question"].strip(), (Reference(doc_id, offset + start, offset + start + len(text)),))
+    reference = Reference(doc_id, offset + start, offset + start + len(text))
+    return Query(f"squad-{qa.get('id', where)}", qa["question"].strip(), (reference,), group)
 
 
 def _file_name(title: str, seen: set[str]) -> str:

@@ -59,6 +59,15 @@ def test_unanswerable_questions_are_skipped_and_questions_trimmed(tmp_path):
     assert [q.query for q in queries] == ["When was the lighthouse built?", "Who kept the light?"]
 
 
+def test_questions_of_one_paragraph_share_a_group_and_other_paragraphs_differ(tmp_path):
+    data = json.loads(json.dumps(DATA))
+    data["data"][0]["paragraphs"][0]["qas"].append(
+        {"id": "a4", "question": "What was built?", "answers": [{"text": "lighthouse", "answer_start": 4}]})
+    _, queries = read_squad(write(tmp_path, data))
+    assert {q.id: q.group for q in queries} == {
+        "squad-a1": "Lighthouse_(Cape).txt#1", "squad-a4": "Lighthouse_(Cape).txt#1", "squad-a3": "Lighthouse_(Cape).txt#2"}
+
+
 def test_an_answer_not_at_its_offset_is_an_error_naming_the_question(tmp_path):
     data = json.loads(json.dumps(DATA))
     data["data"][0]["paragraphs"][0]["qas"][0]["answers"][0]["answer_start"] = 3
