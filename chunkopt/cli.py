@@ -465,7 +465,8 @@ def import_squad_command(src: Path, dest: Path) -> None:
 
     counts = import_squad(src, dest)
     click.echo(
-        f"imported {counts['documents']} documents, {counts['questions']} answerable questions into {dest} "
+        f"imported {counts['documents']} documents, {counts['questions']} answerable questions from "
+        f"{counts['paragraphs']} paragraphs into {dest} "
         f"({counts['skipped']} unanswerable skipped)",
         err=True,
     )

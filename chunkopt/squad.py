@@ -8,9 +8,9 @@ by a blank line ("\\n\\n"), and `DEST/queries.jsonl` with one query per answerab
 (`squad-<id>`), whose reference is its first answer's span shifted by the paragraph's offset in
 the document, and whose group is its paragraph (`<title>.txt#<paragraph number>`): crowd workers
 wrote about five questions per paragraph, which are easy or hard together, so the sweep's
-intervals and tests resample a paragraph's questions as one. Unanswerable questions (v2.0's `is_impossible`, or no answer) are skipped: there is
-nothing to retrieve. Every reference is checked to slice to its answer text before anything is
-written.
+intervals and tests resample a paragraph's questions as one. Unanswerable questions (v2.0's
+`is_impossible`, or no answer) are skipped: there is nothing to retrieve. Every reference is
+checked to slice to its answer text before anything is written.
 """
 
 from __future__ import annotations
@@ -61,8 +61,8 @@ def read_squad(path: str | os.PathLike[str]) -> tuple[Corpus, list[Query]]:
 def import_squad(src: str | os.PathLike[str], dest: str | os.PathLike[str]) -> dict[str, int]:
     """Convert the SQuAD file `src` into `dest/corpus/<title>.txt` and `dest/queries.jsonl`.
 
-    Returns the counts written: {"documents": ..., "questions": ..., "skipped": ...} (skipped:
-    unanswerable questions). Nothing is written unless every answer checks out, and nothing
+    Returns the counts written: {"documents": ..., "questions": ..., "paragraphs": ..., "skipped": ...}
+    (paragraphs: those with an answerable question, the groups; skipped: unanswerable questions). Nothing is written unless every answer checks out, and nothing
     already in `dest` is overwritten.
     """
     corpus, queries = read_squad(src)
@@ -78,7 +78,8 @@ def import_squad(src: str | os.PathLike[str], dest: str | os.PathLike[str]) -> d
     save_queries(queries, tmp)
     os.replace(tmp, dest / "queries.jsonl")
     total = _count_questions(src)
-    return {"documents": len(corpus), "questions": len(queries), "skipped": total - len(queries)}
+    return {"documents": len(corpus), "questions": len(queries), "paragraphs": len({q.group for q in queries}),
+            "skipped": total - len(queries)}
 
 
 def _article(paragraphs: list[Any], doc_id: str, where: str) -> tuple[str, list[Query]]:

@@ -82,7 +82,7 @@ def test_a_file_without_data_is_an_error(tmp_path):
 
 def test_import_writes_a_folder_that_loads_back_to_the_same_queries(tmp_path):
     counts = import_squad(write(tmp_path), tmp_path / "out")
-    assert counts == {"documents": 2, "questions": 2, "skipped": 1}
+    assert counts == {"documents": 2, "questions": 2, "paragraphs": 2, "skipped": 1}
     corpus = load_corpus(tmp_path / "out" / "corpus")
     queries = load_queries(tmp_path / "out" / "queries.jsonl", corpus)
     assert queries == read_squad(write(tmp_path))[1]
@@ -97,7 +97,7 @@ def test_import_never_overwrites(tmp_path):
 def test_cli_import_squad_reports_counts(tmp_path):
     result = CliRunner().invoke(main, ["import-squad", str(write(tmp_path)), str(tmp_path / "out")])
     assert result.exit_code == 0, result.output
-    assert "imported 2 documents, 2 answerable questions" in result.output and "1 unanswerable skipped" in result.output
+    assert "imported 2 documents, 2 answerable questions from 2 paragraphs" in result.output and "1 unanswerable skipped" in result.output
 
 
 def test_cli_import_squad_of_a_broken_file_is_a_usage_error(tmp_path):
