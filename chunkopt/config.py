@@ -94,8 +94,9 @@ def confidence(sweep: Any) -> dict[str, Any]:
         "interval_method": f"percentile bootstrap over {sample_phrase(sweep.n_queries_, decision.groups)} "
                            f"({decision.resamples} resamples, seed {decision.seed})",
         "test": (
-            f"one-sided paired sign-flip permutation test of per-query {sweep.objective} against the top scorer, "
-            "Holm-corrected over the configurations compared"
+            f"one-sided paired sign-flip permutation test of per-query {sweep.objective} against the top scorer"
+            + ("" if decision.groups is None else f", the signs flipped per group ({decision.groups:,} groups)")
+            + ", Holm-corrected over the configurations compared"
         ),
         "alpha": decision.alpha,
         "resamples": decision.resamples,

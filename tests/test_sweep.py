@@ -82,6 +82,7 @@ def test_grouped_queries_are_resampled_by_group_and_the_verdict_says_so(corpus, 
     assert [(r["ci_low"], r["ci_high"]) for r in sweep.results_] == statistics.intervals(scores, groups=groups)
     assert "4 queries (3 groups, each resampled whole)" in sweep.explain()
     assert "4 queries (3 groups, each resampled whole)" in confidence(sweep)["interval_method"]
+    assert "the signs flipped per group (3 groups)" in confidence(sweep)["test"]
 
 
 def test_recall_is_the_default_objective():
