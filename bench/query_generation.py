@@ -147,8 +147,13 @@ def seeds_tau(scores, method: str) -> float:
 
 
 def halves(queries, seed: int = 0):
-    shuffled = random.Random(seed).sample(list(queries), len(queries))
-    return shuffled[::2], shuffled[1::2]
+    """Two random halves of the real questions; questions that share a group (SQuAD's of one paragraph)
+    stay in one half, or the halves would agree more than two independent question sets do."""
+    units = {}
+    for q in queries:
+        units.setdefault(q.group if q.group is not None else ("query", q.id), []).append(q)
+    shuffled = random.Random(seed).sample(list(units.values()), len(units))
+    return [q for unit in shuffled[::2] for q in unit], [q for unit in shuffled[1::2] for q in unit]
 
 
 def _renamed(queries, prefix):
