@@ -62,8 +62,8 @@ def import_squad(src: str | os.PathLike[str], dest: str | os.PathLike[str]) -> d
     """Convert the SQuAD file `src` into `dest/corpus/<title>.txt` and `dest/queries.jsonl`.
 
     Returns the counts written: {"documents": ..., "questions": ..., "paragraphs": ..., "skipped": ...}
-    (paragraphs: those with an answerable question, the groups; skipped: unanswerable questions). Nothing is written unless every answer checks out, and nothing
-    already in `dest` is overwritten.
+    (paragraphs: those with an answerable question, the groups; skipped: unanswerable questions).
+    Nothing is written unless every answer checks out, and nothing already in `dest` is overwritten.
     """
     corpus, queries = read_squad(src)
     dest = Path(dest)

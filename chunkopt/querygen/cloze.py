@@ -35,11 +35,10 @@ stop words, suffixes). The answer kind's DROP_PROBABILITY was chosen on squad-de
 the passage kind's CONTEXT_WORDS on chroma (LLM-written), and the mix between them with both in
 view, so neither data set is a held-out check of the mix; our bundled corpus is, and chosen there
 the same way all three come out as shipped (bench/README.md, "A held-out check of the constants and
-the mix"). 1,200 generated queries ranked
-configurations as real questions did at Kendall tau 0.62-0.86 by recall on squad-dev, 0.54-0.82
-on chroma and 0.68-0.84 on our bundled corpus, where nothing was chosen (bench/README.md, "How many
-generated queries"); shared evenly per document, 0.65-0.83, 0.54-0.88 and 0.70-0.84 ("Where the
-queries fall").
+the mix"). 1,200 generated queries ranked configurations as real questions did at Kendall tau
+0.62-0.86 by recall on squad-dev, 0.54-0.82 on chroma and 0.68-0.84 on our bundled corpus, where
+nothing was chosen (bench/README.md, "How many generated queries"); shared evenly per document,
+0.65-0.83, 0.54-0.88 and 0.70-0.84 ("Where the queries fall").
 """
 
 from __future__ import annotations
