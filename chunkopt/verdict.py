@@ -73,12 +73,13 @@ def explain(sweep: Any) -> str:
         )
     elif others and decision.rule == "top scorer":
         lines.append(
-            f"  it scores highest on the generated queries; {len(others)} configuration(s) are tied with it there ({test}), "
+            f"  it scores highest on the generated queries; {configurations_are(len(others))} tied with it there ({test}), "
             "but a tie on generated queries is not a tie on your users' questions, so the top scorer is recommended, "
             "not the cheapest tie"
         )
     elif others:
-        lines.append(f"  it scores highest, and none of the {len(others)} configuration(s) tied with it ({test}) costs less")
+        lines.append(f"  it scores highest, and none of the {len(others)} configuration{'s' if len(others) != 1 else ''} "
+                     f"tied with it ({test}) costs less")
     else:
         lines.append(f"  it scores highest, and every other configuration scores significantly lower ({test})")
     if others:
@@ -89,6 +90,11 @@ def explain(sweep: Any) -> str:
     if sweep.query_generator_ is not None:
         lines.append("  " + _generated_line(sweep.query_generator_, sweep.n_queries_))
     return "\n".join(lines)
+
+
+def configurations_are(n: int) -> str:
+    """"1 configuration is", "3 configurations are"."""
+    return "1 configuration is" if n == 1 else f"{n} configurations are"
 
 
 def sample_phrase(n_queries: int, groups: int | None) -> str:

@@ -21,7 +21,7 @@ from chunkopt.outputs import write_atomic
 from chunkopt.report.svg import PALETTE, Chart
 from chunkopt.report.table import fmt
 from chunkopt.selection import COST_METRICS, QUALITY_METRICS
-from chunkopt.verdict import sample_phrase
+from chunkopt.verdict import configurations_are, sample_phrase
 
 MISS_RECALL = 0.5  # a query whose recall is below this counts as missed in the report
 MAX_MISSES = 50  # missed queries shown; the count says how many there are
@@ -134,7 +134,7 @@ def _tied(sweep: Any) -> str:
     else:
         choice = "the cheapest of them is recommended"
     return (
-        f"<section><h2>Tied with the best</h2><p>{len(sweep.tied_)} configuration(s) are not significantly worse "
+        f"<section><h2>Tied with the best</h2><p>{configurations_are(len(sweep.tied_))} not significantly worse "
         f"than the top scorer on these queries; {choice}. More queries narrow the intervals and shrink this "
         f"set.</p>{listing}</section>"
     )
