@@ -4,6 +4,7 @@ import sqlite3
 import subprocess
 import sys
 import textwrap
+import threading
 import warnings
 
 import numpy as np
@@ -129,6 +130,18 @@ def test_two_processes_writing_at_once_lose_nothing(tmp_path):
     found = EmbeddingStore(tmp_path).get("m", texts)
     assert len(found) == len(texts) == 900
     assert all(np.array_equal(found[i], bag_of_words(t)) for i, t in enumerate(texts))
+
+
+def test_opening_a_file_another_process_is_writing_waits_instead_of_failing(tmp_path):
+    """The case behind a rare failure of the test above: a connection that holds the write lock on a
+    new file while the store switches it to the log makes SQLite answer "locked" at once, not wait."""
+    other = sqlite3.connect(tmp_path / cache.FILE_NAME, isolation_level=None, check_same_thread=False)
+    other.execute("BEGIN IMMEDIATE")
+    other.execute("CREATE TABLE other_program (x)")
+    threading.Timer(0.3, other.execute, ["COMMIT"]).start()
+    store = EmbeddingStore(tmp_path)
+    store.put("m", ["text"], np.ones((1, 4), np.float32))
+    assert list(store.get("m", ["text"])) == [0]
 
 
 def test_a_corrupted_entry_is_a_miss_and_is_written_again(tmp_path, fresh, monkeypatch):

@@ -8,7 +8,9 @@ yields a wrong vector; a file that is not a database at all is removed and rebui
 
 The file is bounded: when the pages in use exceed `max_bytes`, the least recently used entries
 (by the time they were last read or written) are deleted. Two processes may read and write at
-once: SQLite's write-ahead log serialises the writers, each waits up to BUSY_SECONDS.
+once: SQLite's write-ahead log serialises the writers, each waits up to BUSY_SECONDS. Opening
+waits too, by trying again: while a new file is switched to the log, SQLite answers "database is
+locked" at once, without waiting, to whichever process would otherwise deadlock.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ FILE_NAME = "embeddings.sqlite3"
 DEFAULT_MAX_BYTES = 2 * 1024**3  # 2 GiB: about 1.3 million 384-dimension vectors
 MAX_BYTES_VARIABLE = "CHUNKOPT_CACHE_MAX_BYTES"
 BUSY_SECONDS = 60.0
+RETRY_SECONDS = 0.05  # pause between tries to open a file another process is setting up
 EVICT_FRACTION = 0.1  # entries deleted per eviction round, as a share of those held (at least one)
 
 _SCHEMA = """
@@ -78,6 +81,10 @@ def _digest(model: str, key: bytes, vector: bytes) -> bytes:
     return hashlib.blake2b(model.encode() + b"\0" + key + vector, digest_size=16).digest()
 
 
+def _locked(exc: sqlite3.DatabaseError) -> bool:
+    return isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc)
+
+
 class EmbeddingStore:
     """Vectors by (model identity, text) in one SQLite file under `folder`, at most about `max_bytes` big."""
 
@@ -100,14 +107,19 @@ class EmbeddingStore:
             raise CacheUnavailable(f"{self.folder}: {exc.strerror or exc}") from None
 
     def _connect(self) -> sqlite3.Connection:
-        db = sqlite3.connect(self.path, timeout=BUSY_SECONDS, isolation_level=None)
-        try:
-            db.execute("PRAGMA journal_mode=WAL")
-            db.executescript(_SCHEMA)
-        except sqlite3.DatabaseError:
-            db.close()
-            raise
-        return db
+        """Open the file in write-ahead-log mode with its table, trying again for up to BUSY_SECONDS while it is locked."""
+        deadline = time.monotonic() + BUSY_SECONDS
+        while True:
+            db = sqlite3.connect(self.path, timeout=BUSY_SECONDS, isolation_level=None)
+            try:
+                db.execute("PRAGMA journal_mode=WAL")
+                db.executescript(_SCHEMA)
+                return db
+            except sqlite3.DatabaseError as exc:
+                db.close()
+                if not _locked(exc) or time.monotonic() > deadline:
+                    raise
+            time.sleep(RETRY_SECONDS)
 
     def _rebuild(self, cause: Exception) -> None:
         """The file is not a readable database: remove it (and its log) and start an empty one."""
