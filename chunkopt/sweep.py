@@ -128,6 +128,14 @@ class Sweep:
         return " ".join([self.retriever, *changed])
 
     @property
+    def retriever_is_dense(self) -> bool:
+        """Whether the retriever embeds (neural, endpoint, a plugin built on them): generated queries'
+        agreement with real questions was measured apart for such retrievers, and differs."""
+        from chunkopt.retrievers.dense import DenseRetriever
+
+        return isinstance(self._retriever_template, DenseRetriever)
+
+    @property
     def budget(self) -> dict[str, int | None]:
         return {"top_k": self.top_k, "token_budget": self.token_budget}
 

@@ -88,7 +88,7 @@ def explain(sweep: Any) -> str:
         lines.append(f"  tied: {named}{more}")
     lines.append("  " + _baseline_line(sweep))
     if sweep.query_generator_ is not None:
-        lines.append("  " + _generated_line(sweep.query_generator_, sweep.n_queries_))
+        lines.append("  " + _generated_line(sweep))
     return "\n".join(lines)
 
 
@@ -105,11 +105,13 @@ def sample_phrase(n_queries: int, groups: int | None) -> str:
     return f"{n_queries:,} queries ({groups:,} groups, each resampled whole)"
 
 
-def _generated_line(info: dict[str, Any], n_queries: int) -> str:
-    """Generated queries rank configurations only as well as the benchmarks showed."""
+def _generated_line(sweep: Any) -> str:
+    """Generated queries rank configurations only as well as the benchmarks showed, for this kind of retriever and budget."""
     from chunkopt.querygen import agreement_line
 
-    return agreement_line(info, n_queries) + " Real questions with reference spans give a surer answer."
+    line = agreement_line(sweep.query_generator_, sweep.n_queries_, sweep.retriever, sweep.retriever_is_dense,
+                          top_k=sweep.top_k is not None)
+    return line + " Real questions with reference spans give a surer answer."
 
 
 def _baseline_line(sweep: Any) -> str:

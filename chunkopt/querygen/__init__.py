@@ -29,25 +29,59 @@ DEFAULT_METHOD = "cloze"
 # (bench/README.md, "How many generated queries").
 DEFAULT_COUNT = 1200
 
-# What bench/query_generation.py measured for each generator (bench/README.md: cloze in "How many generated
-# queries", six seeds; per document in "Where the queries fall", seeds 0-2; keywords in "Generated queries vs
-# real questions"): one line a verdict or report can quote when the sweep's queries were generated.
+# What bench/query_generation.py measured for each generator with the lexical retrievers, bm25 and
+# tfidf, at top-5 and in 1,024 tokens (bench/README.md: cloze in "How many generated queries", six
+# seeds; per document in "Where the queries fall", seeds 0-2; keywords in "Generated queries vs real
+# questions"): one line a verdict or report can quote when the sweep's queries were generated.
 MEASURED_AGREEMENT = {
-    "cloze": "on three data sets, 1,200 generated queries ranked 32 configurations as real questions did at Kendall "
-             "tau 0.62-0.86 by recall on crowd-written SQuAD questions, 0.54-0.82 on Chroma's LLM-written ones and "
-             "0.68-0.84 on the hand-written ones of chunkopt's bundled corpus; the configuration they picked "
-             "lost up to 0.015, 0.046 and 0.045 recall on the real questions",
+    "cloze": "with bm25 and tfidf retrievers on three data sets, 1,200 generated queries ranked 32 configurations as "
+             "real questions did at Kendall tau 0.62-0.86 by recall on crowd-written SQuAD questions, 0.54-0.82 on "
+             "Chroma's LLM-written ones and 0.68-0.84 on the hand-written ones of chunkopt's bundled corpus; the "
+             "configuration they picked lost up to 0.015, 0.046 and 0.045 recall on the real questions",
     # cloze with per_document=True (--per-document): bench/README.md, "Where the queries fall".
-    "cloze per document": "on three data sets, 1,200 generated queries shared evenly between documents ranked 32 "
-                          "configurations as real questions did at Kendall tau 0.65-0.83 by recall on crowd-written "
-                          "SQuAD questions, 0.54-0.88 on Chroma's LLM-written ones and 0.70-0.84 on the hand-written "
-                          "ones of chunkopt's bundled corpus; the configuration they picked lost up to 0.015, "
-                          "0.032 and 0.045 recall on the real questions",
-    "keywords": "on two benchmarks, generated queries (as many as the real ones) ranked 32 configurations as real "
-                "questions did at Kendall "
-                "tau 0.26-0.82 by recall on crowd-written SQuAD questions and 0.64-0.85 on Chroma's LLM-written "
-                "ones; the configuration they picked lost up to 0.061 and 0.035 recall on the real questions",
+    "cloze per document": "with bm25 and tfidf retrievers on three data sets, 1,200 generated queries shared evenly "
+                          "between documents ranked 32 configurations as real questions did at Kendall tau 0.65-0.83 "
+                          "by recall on crowd-written SQuAD questions, 0.54-0.88 on Chroma's LLM-written ones and "
+                          "0.70-0.84 on the hand-written ones of chunkopt's bundled corpus; the configuration they "
+                          "picked lost up to 0.015, 0.032 and 0.045 recall on the real questions",
+    "keywords": "with bm25 and tfidf retrievers on two benchmarks, generated queries (as many as the real ones) ranked "
+                "32 configurations as real questions did at Kendall tau 0.26-0.82 by recall on crowd-written SQuAD "
+                "questions and 0.64-0.85 on Chroma's LLM-written ones; the configuration they picked lost up to "
+                "0.061 and 0.035 recall on the real questions",
     "llm": "queries written by an LLM: their agreement with real questions was not measured and depends on the model",
+}
+LEXICAL_RETRIEVERS = ("bm25", "tfidf")
+
+# cloze's agreement with retrievers that embed, by budget (bench/README.md, "With a dense or hybrid
+# retriever", seeds 0-2): "dense" is neural with all-MiniLM-L6-v2, "hybrid" fuses bm25 with it. At
+# top-5 a dense retriever is misled: a question that keeps most of its sentence's words finds it
+# even in a 1,024-token chunk, so generated queries favour the largest chunks, where people's
+# paraphrased questions do not. Hybrid's bm25 half tempers that.
+MEASURED_WITH_EMBEDDINGS = {
+    "dense": {
+        "token budget": "with a dense retriever (all-MiniLM-L6-v2) in a 1,024-token context on three data sets, 1,200 "
+                        "generated queries ranked 32 configurations as real questions did at Kendall tau 0.85-0.89 "
+                        "by recall on crowd-written SQuAD questions, 0.88-0.91 on Chroma's LLM-written ones and "
+                        "0.86-0.90 on the hand-written ones of chunkopt's bundled corpus; the configuration they "
+                        "picked lost up to 0.005, 0.009 and 0.011 recall on the real questions",
+        "top k": "with a dense retriever (all-MiniLM-L6-v2) and a top-5 budget they did NOT rank configurations as "
+                 "real questions did (Kendall tau -0.16 to 0.32 by recall on three data sets): they favour the "
+                 "largest chunks, and the configuration they picked lost up to 0.161 recall on the real questions. "
+                 "With a dense retriever, sweep generated queries with --token-budget instead of --top-k",
+    },
+    "hybrid": {
+        "token budget": "with hybrid retrieval (bm25 and all-MiniLM-L6-v2) in a 1,024-token context on three data "
+                        "sets, 1,200 generated queries ranked 32 configurations as real questions did at Kendall tau "
+                        "0.84-0.86 by recall on crowd-written SQuAD questions, 0.80-0.81 on Chroma's LLM-written "
+                        "ones and 0.74-0.76 on the hand-written ones of chunkopt's bundled corpus; the configuration "
+                        "they picked lost up to 0.007, 0.031 and 0.054 recall on the real questions",
+        "top k": "with hybrid retrieval (bm25 and all-MiniLM-L6-v2) and a top-5 budget on three data sets, 1,200 "
+                 "generated queries ranked 32 configurations as real questions did at Kendall tau 0.44-0.63 by "
+                 "recall (two halves of the real questions agreed only at 0.25-0.62: at top-5 the configurations "
+                 "differ little); the configuration they picked lost up to 0.005 recall on crowd-written SQuAD "
+                 "questions, 0.001 on Chroma's LLM-written ones and 0.042 on the hand-written ones of chunkopt's "
+                 "bundled corpus",
+    },
 }
 
 
@@ -86,18 +120,29 @@ def spread_summary(queries: list[Query], corpus: Corpus) -> str:
             f"{len(counts)} of {len(corpus)} documents used")
 
 
-def agreement_line(info: dict[str, Any], n_queries: int | None = None) -> str:
+def agreement_line(info: dict[str, Any], n_queries: int | None = None, retriever: str = "tfidf", dense: bool = False,
+                   top_k: bool = False) -> str:
     """The measured agreement of the generator that made a query set, for a verdict: "Generated queries (...): ...".
 
-    cloze's figures are for DEFAULT_COUNT queries; a smaller cloze set (`n_queries`) is told that it
-    ranks more by chance than they say. (keywords' were measured with as many queries as real
-    questions, and an LLM's not at all.)
+    `retriever` names the sweep's retriever and `dense` says whether it embeds (neural, endpoint,
+    or a plugin built on them): cloze's figures with a dense retriever or hybrid are
+    MEASURED_WITH_EMBEDDINGS', for a `top_k` or a token budget (measured with one model); with bm25
+    and tfidf they are MEASURED_AGREEMENT's, which any other retriever is quoted as not measured
+    with. cloze's figures
+    are for DEFAULT_COUNT queries; a smaller cloze set (`n_queries`) is told that it ranks more by
+    chance than they say. (keywords' were measured with as many queries as real questions, and an
+    LLM's not at all.)
     """
     key = f"{info['name']} per document" if info.get("per_document") else info["name"]
+    family = "dense" if dense else retriever
     measured = MEASURED_AGREEMENT.get(key)
     if measured is None:
         measured = "their agreement with real questions was not measured for this generator and setting"
-    elif n_queries is not None and n_queries < DEFAULT_COUNT and info["name"] == "cloze":
+    elif key == "cloze" and family in MEASURED_WITH_EMBEDDINGS:
+        measured = MEASURED_WITH_EMBEDDINGS[family]["top k" if top_k else "token budget"]
+    elif key != "llm" and retriever not in LEXICAL_RETRIEVERS:
+        measured = f"not measured with this retriever ({retriever}); {measured}"
+    if n_queries is not None and n_queries < DEFAULT_COUNT and info["name"] == "cloze":
         measured += (f" (measured with {DEFAULT_COUNT:,} queries; this set has {n_queries:,}, and fewer rank "
                      "configurations more by chance)")
     return f"Generated queries ({describe_generator(info)}): {measured}."
@@ -119,5 +164,6 @@ def describe_generator(info: dict[str, Any]) -> str:
     return ", ".join(parts)
 
 
-__all__ = ["DEFAULT_COUNT", "DEFAULT_METHOD", "MEASURED_AGREEMENT", "METHODS", "GeneratedQueries", "agreement_line",
+__all__ = ["DEFAULT_COUNT", "DEFAULT_METHOD", "LEXICAL_RETRIEVERS", "MEASURED_AGREEMENT", "MEASURED_WITH_EMBEDDINGS",
+           "METHODS", "GeneratedQueries", "agreement_line",
            "describe_generator", "generate_queries", "spread_summary"]
