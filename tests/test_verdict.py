@@ -1,8 +1,10 @@
 """The verdict's wording: counts read as sentences, and what it says of generated queries."""
 
+import warnings
 import zlib
 
 import numpy as np
+import pytest
 
 from chunkopt import retrievers
 from chunkopt.corpus import Corpus, Document
@@ -58,12 +60,15 @@ def generated_sweep_verdict(retriever, **budget) -> str:
 
 
 def test_a_dense_retriever_in_a_token_budget_quotes_the_figures_measured_with_a_dense_retriever():
-    verdict = generated_sweep_verdict(WordHashRetriever(), token_budget=256)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no warning before the work, as for top-k
+        verdict = generated_sweep_verdict(WordHashRetriever(), token_budget=256)
     assert MEASURED_WITH_EMBEDDINGS["dense"]["token budget"] in verdict and MEASURED_AGREEMENT["cloze"] not in verdict
 
 
 def test_a_dense_retriever_at_top_k_is_warned_that_generated_queries_misled_there():
-    verdict = generated_sweep_verdict(WordHashRetriever(), top_k=2)
+    with pytest.warns(UserWarning, match=r"misled dense retrievers at top-k .* \(--token-budget\)"):  # before the work
+        verdict = generated_sweep_verdict(WordHashRetriever(), top_k=2)
     assert MEASURED_WITH_EMBEDDINGS["dense"]["top k"] in verdict and "did NOT rank configurations" in verdict
     assert "--token-budget instead of --top-k" in verdict
 
