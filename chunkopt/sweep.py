@@ -110,7 +110,7 @@ class Sweep:
         oversized = [c.label() for c in self.configurations if token_budget is not None and c.size > token_budget]
         if oversized:
             warnings.warn(
-                f"{len(oversized)} configuration(s) may make chunks larger than the {token_budget}-token budget "
+                f"{_configurations(len(oversized))} may make chunks larger than the {token_budget}-token budget "
                 f"({', '.join(oversized[:3])}{', ...' if len(oversized) > 3 else ''}); a query whose best chunk "
                 "does not fit gets nothing, so they score low: raise the token budget to the largest size tried",
                 stacklevel=2,
@@ -306,6 +306,10 @@ def _changed_params(retriever: Any) -> dict[str, Any]:
     return {k: v for k, v in retriever.params.items() if k in defaults and defaults[k] != v}
 
 
+def _configurations(n: int) -> str:
+    return f"{n} configuration" if n == 1 else f"{n} configurations"
+
+
 def _warn_truncation(rows: Sequence[Mapping[str, Any]]) -> None:
     cut = [r for r in rows if r.get("truncated_share", 0) > TRUNCATED_WARNING]
     if not cut:
@@ -313,7 +317,7 @@ def _warn_truncation(rows: Sequence[Mapping[str, Any]]) -> None:
     cut.sort(key=lambda r: -r["truncated_share"])
     named = ", ".join(f"{r['label']} ({r['truncated_share']:.0%})" for r in cut[:3]) + (", ..." if len(cut) > 3 else "")
     warnings.warn(
-        f"{len(cut)} configuration(s) have chunks longer than the embedding model reads "
+        f"{_configurations(len(cut))} {'has' if len(cut) == 1 else 'have'} chunks longer than the embedding model reads "
         f"({cut[0]['max_seq_length']} word pieces), so they are embedded from their beginning only: {named}. "
         "A vector index with this model does the same; a model with a longer input would score them differently",
         stacklevel=3,
