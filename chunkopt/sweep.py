@@ -40,7 +40,8 @@ from chunkopt.corpus import Corpus
 from chunkopt.evaluation import METRICS, budget_curve, check_budget, curve_points, evaluate
 from chunkopt.grid import Configuration, default_grid, expand, parse_configuration
 from chunkopt.queries import Query, queries_hash, query_groups
-from chunkopt.retrievers import Retriever, fresh_retriever
+from chunkopt.querygen import misleads
+from chunkopt.retrievers import Retriever, fresh_retriever, retriever_family
 from chunkopt.selection import Constraints, Decision, check_objective, decide, pareto_front, rank
 from chunkopt.workers import watch_parent
 from strategies.base import ParameterError, Strategy
@@ -110,7 +111,7 @@ class Sweep:
         oversized = [c.label() for c in self.configurations if token_budget is not None and c.size > token_budget]
         if oversized:
             warnings.warn(
-                f"{_configurations(len(oversized))} may make chunks larger than the {token_budget}-token budget "
+                f"{len(oversized)} of the configurations may make chunks larger than the {token_budget}-token budget "
                 f"({', '.join(oversized[:3])}{', ...' if len(oversized) > 3 else ''}); a query whose best chunk "
                 "does not fit gets nothing, so they score low: raise the token budget to the largest size tried",
                 stacklevel=2,
@@ -128,12 +129,10 @@ class Sweep:
         return " ".join([self.retriever, *changed])
 
     @property
-    def retriever_is_dense(self) -> bool:
-        """Whether the retriever embeds (neural, endpoint, a plugin built on them): generated queries'
-        agreement with real questions was measured apart for such retrievers, and differs."""
-        from chunkopt.retrievers.dense import DenseRetriever
-
-        return isinstance(self._retriever_template, DenseRetriever)
+    def retriever_family(self) -> str | None:
+        """"lexical", "dense", "hybrid" or None (chunkopt.retrievers.retriever_family): what generated
+        queries' agreement with real questions was measured for."""
+        return retriever_family(self._retriever_template)
 
     @property
     def budget(self) -> dict[str, int | None]:
@@ -164,11 +163,12 @@ class Sweep:
 
     def fit(self, corpus: Corpus, queries: Sequence[Query], progress: ProgressCallback | None = None) -> Sweep:
         """Evaluate every configuration (resuming from the checkpoint), then rank and select."""
-        if getattr(queries, "generator_info", None) is not None and self.retriever_is_dense and self.top_k is not None:
+        generator = getattr(queries, "generator_info", None)
+        if generator is not None and misleads(generator, self.retriever_family, self.top_k):
             # Said before the work, so a long dense sweep can be stopped; the verdict gives the figures.
-            warnings.warn("generated queries misled dense retrievers at top-k on all three benchmarks (they favour the "
-                          "largest chunks): sweep with a token budget (--token-budget) instead, or with real questions",
-                          stacklevel=2)
+            warnings.warn(f"{generator['name']} queries misled a dense retriever at top-k on all three benchmarks (they "
+                          "favour the largest chunks): sweep with a token budget (--token-budget) instead, or with "
+                          "real questions", stacklevel=2)
         journal = self.checkpoint_path(corpus, queries)
         finished = _read_journal(journal)
         todo = [c for c in self.configurations if c.key not in finished]
@@ -306,10 +306,6 @@ def _changed_params(retriever: Any) -> dict[str, Any]:
     return {k: v for k, v in retriever.params.items() if k in defaults and defaults[k] != v}
 
 
-def _configurations(n: int) -> str:
-    return f"{n} configuration" if n == 1 else f"{n} configurations"
-
-
 def _warn_truncation(rows: Sequence[Mapping[str, Any]]) -> None:
     cut = [r for r in rows if r.get("truncated_share", 0) > TRUNCATED_WARNING]
     if not cut:
@@ -317,8 +313,8 @@ def _warn_truncation(rows: Sequence[Mapping[str, Any]]) -> None:
     cut.sort(key=lambda r: -r["truncated_share"])
     named = ", ".join(f"{r['label']} ({r['truncated_share']:.0%})" for r in cut[:3]) + (", ..." if len(cut) > 3 else "")
     warnings.warn(
-        f"{_configurations(len(cut))} {'has' if len(cut) == 1 else 'have'} chunks longer than the embedding model reads "
-        f"({cut[0]['max_seq_length']} word pieces), so they are embedded from their beginning only: {named}. "
+        f"chunks longer than the embedding model reads ({cut[0]['max_seq_length']} word pieces) are embedded from "
+        f"their beginning only, in {len(cut)} of the configurations: {named}. "
         "A vector index with this model does the same; a model with a longer input would score them differently",
         stacklevel=3,
     )

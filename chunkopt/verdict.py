@@ -109,8 +109,8 @@ def _generated_line(sweep: Any) -> str:
     """Generated queries rank configurations only as well as the benchmarks showed, for this kind of retriever and budget."""
     from chunkopt.querygen import agreement_line
 
-    line = agreement_line(sweep.query_generator_, sweep.n_queries_, sweep.retriever, sweep.retriever_is_dense,
-                          top_k=sweep.top_k is not None)
+    line = agreement_line(sweep.query_generator_, sweep.n_queries_, retriever=sweep.retriever,
+                          family=sweep.retriever_family, top_k=sweep.top_k)
     return line + " Real questions with reference spans give a surer answer."
 
 

@@ -272,7 +272,7 @@ def test_a_query_file_inside_the_folder_is_not_read_as_a_document(workspace):
 def test_library_warnings_are_one_plain_line(workspace):
     result = sweep("--token-budget", "40")
     assert result.exit_code == 0, result.output
-    assert ("Warning: 2 configurations may make chunks larger than the 40-token budget "
+    assert ("Warning: 2 of the configurations may make chunks larger than the 40-token budget "
             "(fixed chunk_size=64, recursive chunk_size=64)") in result.output
     assert "UserWarning" not in result.output
 

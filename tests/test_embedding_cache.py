@@ -4,7 +4,6 @@ import sqlite3
 import subprocess
 import sys
 import textwrap
-import threading
 import warnings
 
 import numpy as np
@@ -132,16 +131,34 @@ def test_two_processes_writing_at_once_lose_nothing(tmp_path):
     assert all(np.array_equal(found[i], bag_of_words(t)) for i, t in enumerate(texts))
 
 
-def test_opening_a_file_another_process_is_writing_waits_instead_of_failing(tmp_path):
-    """The case behind a rare failure of the test above: a connection that holds the write lock on a
-    new file while the store switches it to the log makes SQLite answer "locked" at once, not wait."""
-    other = sqlite3.connect(tmp_path / cache.FILE_NAME, isolation_level=None, check_same_thread=False)
+def locked_new_file(folder):
+    """A connection holding the write lock on a new cache file, as another process setting it up
+    would: opening the store then makes SQLite answer "locked" at once, without waiting, since
+    waiting could deadlock (the case behind a rare failure of the test above)."""
+    other = sqlite3.connect(folder / cache.FILE_NAME, isolation_level=None)
     other.execute("BEGIN IMMEDIATE")
     other.execute("CREATE TABLE other_program (x)")
-    threading.Timer(0.3, other.execute, ["COMMIT"]).start()
-    store = EmbeddingStore(tmp_path)
+    return other
+
+
+def test_opening_a_file_another_process_is_writing_tries_again_until_it_is_free(tmp_path, monkeypatch):
+    other = locked_new_file(tmp_path)
+    pauses = []
+    monkeypatch.setattr(cache.time, "sleep", lambda seconds: (pauses.append(seconds), other.execute("COMMIT")))
+    store = EmbeddingStore(tmp_path)  # the other process commits during the first pause
+    other.close()
+    assert pauses == [cache.RETRY_SECONDS]
+    assert store._db.execute("PRAGMA journal_mode").fetchone() == ("wal",)
     store.put("m", ["text"], np.ones((1, 4), np.float32))
     assert list(store.get("m", ["text"])) == [0]
+
+
+def test_a_file_that_stays_locked_is_unavailable_after_the_busy_timeout(tmp_path, monkeypatch):
+    other = locked_new_file(tmp_path)
+    monkeypatch.setattr(cache, "BUSY_SECONDS", 0.2)
+    with pytest.raises(CacheUnavailable, match="database is locked"):
+        EmbeddingStore(tmp_path)
+    other.close()
 
 
 def test_a_corrupted_entry_is_a_miss_and_is_written_again(tmp_path, fresh, monkeypatch):

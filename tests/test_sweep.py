@@ -252,7 +252,7 @@ def test_top_k_and_token_budget_together_are_refused():
 
 
 def test_sizes_over_the_token_budget_are_warned_about():
-    with pytest.warns(UserWarning, match=r"2 configurations may make chunks larger than the 60-token budget "
+    with pytest.warns(UserWarning, match=r"2 of the configurations may make chunks larger than the 60-token budget "
                       r"\(fixed chunk_size=64, fixed chunk_size=256\)"):
         Sweep([{"strategy": "fixed", "chunk_size": [16, 64, 256]}], token_budget=60)
 
@@ -492,6 +492,7 @@ def test_chunks_longer_than_the_embedding_model_reads_are_warned_about(corpus, m
 
     monkeypatch.setattr(sweep_module, "evaluate", with_truncation)
     queries = [Query(f"q{i}", "anything", (Reference("bread.md", 0, 5),)) for i in range(2)]
-    with pytest.warns(UserWarning, match=r"1 configuration has chunks longer than the embedding model reads "
-                                         r"\(256 word pieces\).*: fixed chunk_size=64 \(75%\)"):
+    with pytest.warns(UserWarning, match=r"chunks longer than the embedding model reads \(256 word pieces\) are "
+                                         r"embedded from their beginning only, in 1 of the configurations: "
+                                         r"fixed chunk_size=64 \(75%\)"):
         Sweep([{"strategy": "fixed", "chunk_size": [16, 64]}]).fit(corpus, queries)

@@ -8,7 +8,7 @@ import pytest
 
 from chunkopt import retrievers
 from chunkopt.corpus import Corpus, Document
-from chunkopt.querygen import LEXICAL_RETRIEVERS, MEASURED_AGREEMENT, MEASURED_WITH_EMBEDDINGS, generate_queries
+from chunkopt.querygen import MEASURED_AGREEMENT, MEASURED_WITH_EMBEDDINGS, MISLED_ADVICE, generate_queries
 from chunkopt.retrievers.dense import DenseRetriever
 from chunkopt.sweep import Sweep
 from chunkopt.verdict import configurations_are, sample_phrase
@@ -24,8 +24,9 @@ def test_the_sample_names_its_groups_when_queries_were_resampled_by_group():
     assert sample_phrase(412, 86) == "412 queries (86 groups, each resampled whole)"
 
 
-# The agreement line a sweep on generated queries quotes depends on its retriever and budget: with a
-# dense retriever the benchmarks measured good agreement in a token budget and a misleading one at top-k.
+# A sweep on generated queries quotes the agreement measured for its retriever's family and its budget
+# (chunkopt.querygen.agreement_line, whose every case tests/test_querygen_cloze.py covers), and a dense
+# sweep at top-k, where the benchmarks found generated queries misleading, is warned before the work.
 # (WordHashRetriever is not all-MiniLM: the line quotes what was measured with the model named in it.)
 
 TEXTS = {
@@ -52,39 +53,46 @@ class WordHashRetriever(DenseRetriever):
         return vectors
 
 
-def generated_sweep_verdict(retriever, **budget) -> str:
+@pytest.fixture
+def word_hash(monkeypatch):
+    """WordHashRetriever registered as "word-hash", so hybrid can fuse bm25 with it."""
+    monkeypatch.setitem(retrievers._registered, "word-hash", WordHashRetriever)
+
+
+def generated_sweep(retriever, **budget) -> Sweep:
     corpus = Corpus([Document(name, text) for name, text in TEXTS.items()])
     queries = generate_queries(corpus, n=30, seed=0, spacy_model="")
-    sweep = Sweep([{"strategy": "fixed", "chunk_size": [32, 128]}], retriever=retriever, **budget)
-    return sweep.fit(corpus, queries).explain()
+    return Sweep([{"strategy": "fixed", "chunk_size": [32, 128]}], retriever=retriever, **budget).fit(corpus, queries)
 
 
-def test_a_dense_retriever_in_a_token_budget_quotes_the_figures_measured_with_a_dense_retriever():
+@pytest.mark.parametrize("retriever, family", [("bm25", "lexical"), ("tfidf", "lexical"), (WordHashRetriever(), "dense"),
+                                               ("hybrid dense=word-hash", "hybrid"), ("hybrid dense=tfidf", None),
+                                               ("lsa", None)])
+def test_a_retriever_belongs_to_the_family_its_agreement_was_measured_for(word_hash, retriever, family):
+    assert Sweep([{"strategy": "fixed", "chunk_size": [32]}], retriever=retriever, top_k=2).retriever_family == family
+
+
+def test_a_dense_sweep_at_top_k_on_generated_queries_is_warned_before_the_work():
+    with pytest.warns(UserWarning, match=r"cloze queries misled a dense retriever at top-k .* \(--token-budget\)"):
+        generated_sweep(WordHashRetriever(), top_k=2)
+
+
+def test_its_verdict_says_they_misled_it_and_what_to_do_instead():
+    with pytest.warns(UserWarning, match="misled"):
+        verdict = generated_sweep(WordHashRetriever(), top_k=2).explain()
+    assert MEASURED_WITH_EMBEDDINGS["dense"]["top k"] in verdict and MISLED_ADVICE in verdict
+
+
+@pytest.mark.parametrize("retriever, budget", [(WordHashRetriever(), {"token_budget": 256}), ("bm25", {"top_k": 2}),
+                                               ("hybrid dense=word-hash", {"top_k": 2})])
+def test_other_sweeps_on_generated_queries_start_without_a_warning(word_hash, retriever, budget):
     with warnings.catch_warnings():
-        warnings.simplefilter("error")  # no warning before the work, as for top-k
-        verdict = generated_sweep_verdict(WordHashRetriever(), token_budget=256)
-    assert MEASURED_WITH_EMBEDDINGS["dense"]["token budget"] in verdict and MEASURED_AGREEMENT["cloze"] not in verdict
+        warnings.simplefilter("error")
+        generated_sweep(retriever, **budget)
 
 
-def test_a_dense_retriever_at_top_k_is_warned_that_generated_queries_misled_there():
-    with pytest.warns(UserWarning, match=r"misled dense retrievers at top-k .* \(--token-budget\)"):  # before the work
-        verdict = generated_sweep_verdict(WordHashRetriever(), top_k=2)
-    assert MEASURED_WITH_EMBEDDINGS["dense"]["top k"] in verdict and "did NOT rank configurations" in verdict
-    assert "--token-budget instead of --top-k" in verdict
-
-
-def test_bm25_and_tfidf_quote_the_figures_measured_with_them():
-    for retriever in LEXICAL_RETRIEVERS:
-        verdict = generated_sweep_verdict(retriever, top_k=2)
-        assert MEASURED_AGREEMENT["cloze"] in verdict and "not measured with this retriever" not in verdict
-
-
-def test_hybrid_quotes_the_figures_measured_with_hybrid_at_its_budget(monkeypatch):
-    monkeypatch.setattr(retrievers, "_registered", {"word-hash": WordHashRetriever})  # hybrid's dense part
-    verdict = generated_sweep_verdict("hybrid dense=word-hash", top_k=2)
-    assert MEASURED_WITH_EMBEDDINGS["hybrid"]["top k"] in verdict and "not measured with this retriever" not in verdict
-
-
-def test_another_retriever_is_told_its_figures_were_measured_with_others():
-    verdict = generated_sweep_verdict("lsa", top_k=2)
-    assert f"not measured with this retriever (lsa); {MEASURED_AGREEMENT['cloze']}" in verdict
+def test_the_verdict_quotes_the_figures_of_the_sweeps_family_and_budget(word_hash):
+    assert MEASURED_WITH_EMBEDDINGS["dense"]["token budget"] in generated_sweep(WordHashRetriever(), token_budget=256).explain()
+    assert MEASURED_WITH_EMBEDDINGS["hybrid"]["top k"] in generated_sweep("hybrid dense=word-hash", top_k=2).explain()
+    assert MEASURED_AGREEMENT["cloze"] in generated_sweep("bm25", top_k=2).explain()
+    assert f"not measured with this retriever (lsa); {MEASURED_AGREEMENT['cloze']}" in generated_sweep("lsa", top_k=2).explain()

@@ -2,7 +2,7 @@
 
     queries = generate_queries(corpus, seed=0)        # 1,200 queries (DEFAULT_COUNT), the default method, "cloze"
     queries.generator_info    # {"name": "cloze", "version": 3, "seed": 0, "n": 1200, ...}: what made them
-    agreement_line(queries.generator_info)   # one line for a verdict: the generator and its measured agreement
+    agreement_line(queries.generator_info, retriever="bm25", family="lexical", top_k=None)  # for a verdict
 
 Methods: "cloze" (chunkopt.querygen.cloze, the default: questions about a fact of a sentence,
 with that fact removed, citing the fact or the passage around it) and "keywords" (chunkopt.querygen.keywords: bags of a sentence's salient
@@ -50,7 +50,6 @@ MEASURED_AGREEMENT = {
                 "0.061 and 0.035 recall on the real questions",
     "llm": "queries written by an LLM: their agreement with real questions was not measured and depends on the model",
 }
-LEXICAL_RETRIEVERS = ("bm25", "tfidf")
 
 # cloze's agreement with retrievers that embed, by budget (bench/README.md, "With a dense or hybrid
 # retriever", seeds 0-2): "dense" is neural with all-MiniLM-L6-v2, "hybrid" fuses bm25 with it. At
@@ -66,8 +65,7 @@ MEASURED_WITH_EMBEDDINGS = {
                         "picked lost up to 0.005, 0.009 and 0.011 recall on the real questions",
         "top k": "with a dense retriever (all-MiniLM-L6-v2) and a top-5 budget they did NOT rank configurations as "
                  "real questions did (Kendall tau -0.16 to 0.32 by recall on three data sets): they favour the "
-                 "largest chunks, and the configuration they picked lost up to 0.161 recall on the real questions. "
-                 "With a dense retriever, sweep generated queries with --token-budget instead of --top-k",
+                 "largest chunks, and the configuration they picked lost up to 0.161 recall on the real questions",
     },
     "hybrid": {
         "token budget": "with hybrid retrieval (bm25 and all-MiniLM-L6-v2) in a 1,024-token context on three data "
@@ -83,6 +81,9 @@ MEASURED_WITH_EMBEDDINGS = {
                  "bundled corpus",
     },
 }
+
+# What a sweep that `misleads` is told to do instead.
+MISLED_ADVICE = "With a dense retriever, sweep generated queries with --token-budget instead of --top-k"
 
 
 def generate_queries(
@@ -120,31 +121,39 @@ def spread_summary(queries: list[Query], corpus: Corpus) -> str:
             f"{len(counts)} of {len(corpus)} documents used")
 
 
-def agreement_line(info: dict[str, Any], n_queries: int | None = None, retriever: str = "tfidf", dense: bool = False,
-                   top_k: bool = False) -> str:
+def misleads(info: dict[str, Any], family: str | None, top_k: int | None) -> bool:
+    """Whether the benchmarks found queries of this generator misleading for this retriever family
+    (chunkopt.retrievers.retriever_family) and budget: cloze with a dense retriever at top-k."""
+    return info["name"] == "cloze" and family == "dense" and top_k is not None
+
+
+def agreement_line(info: dict[str, Any], n_queries: int | None = None, *, retriever: str, family: str | None,
+                   top_k: int | None) -> str:
     """The measured agreement of the generator that made a query set, for a verdict: "Generated queries (...): ...".
 
-    `retriever` names the sweep's retriever and `dense` says whether it embeds (neural, endpoint,
-    or a plugin built on them): cloze's figures with a dense retriever or hybrid are
-    MEASURED_WITH_EMBEDDINGS', for a `top_k` or a token budget (measured with one model); with bm25
-    and tfidf they are MEASURED_AGREEMENT's, which any other retriever is quoted as not measured
-    with. cloze's figures
-    are for DEFAULT_COUNT queries; a smaller cloze set (`n_queries`) is told that it ranks more by
-    chance than they say. (keywords' were measured with as many queries as real questions, and an
-    LLM's not at all.)
+    The figures depend on the sweep's retriever (`retriever`, its name, and `family`, from
+    chunkopt.retrievers.retriever_family) and on its budget (`top_k`, or None for a token budget):
+    MEASURED_AGREEMENT's are for the "lexical" family, MEASURED_WITH_EMBEDDINGS' for cloze with a
+    "dense" or "hybrid" one, and any other retriever is told that the figures quoted were measured
+    with bm25 and tfidf. cloze's figures are for DEFAULT_COUNT queries, so a smaller cloze set
+    (`n_queries`) is told that it ranks more by chance than they say. (keywords' were measured with
+    as many queries as real questions, and an LLM's not at all.)
     """
     key = f"{info['name']} per document" if info.get("per_document") else info["name"]
-    family = "dense" if dense else retriever
     measured = MEASURED_AGREEMENT.get(key)
     if measured is None:
         measured = "their agreement with real questions was not measured for this generator and setting"
-    elif key == "cloze" and family in MEASURED_WITH_EMBEDDINGS:
-        measured = MEASURED_WITH_EMBEDDINGS[family]["top k" if top_k else "token budget"]
-    elif key != "llm" and retriever not in LEXICAL_RETRIEVERS:
+    elif info["name"] == "cloze" and family in MEASURED_WITH_EMBEDDINGS:
+        measured = MEASURED_WITH_EMBEDDINGS[family]["top k" if top_k is not None else "token budget"]
+        if info.get("per_document"):
+            measured += " (measured with queries drawn by document length)"
+    elif key != "llm" and family != "lexical":
         measured = f"not measured with this retriever ({retriever}); {measured}"
     if n_queries is not None and n_queries < DEFAULT_COUNT and info["name"] == "cloze":
         measured += (f" (measured with {DEFAULT_COUNT:,} queries; this set has {n_queries:,}, and fewer rank "
                      "configurations more by chance)")
+    if misleads(info, family, top_k):
+        measured += f". {MISLED_ADVICE}"
     return f"Generated queries ({describe_generator(info)}): {measured}."
 
 
@@ -164,6 +173,5 @@ def describe_generator(info: dict[str, Any]) -> str:
     return ", ".join(parts)
 
 
-__all__ = ["DEFAULT_COUNT", "DEFAULT_METHOD", "LEXICAL_RETRIEVERS", "MEASURED_AGREEMENT", "MEASURED_WITH_EMBEDDINGS",
-           "METHODS", "GeneratedQueries", "agreement_line",
-           "describe_generator", "generate_queries", "spread_summary"]
+__all__ = ["DEFAULT_COUNT", "DEFAULT_METHOD", "MEASURED_AGREEMENT", "MEASURED_WITH_EMBEDDINGS", "METHODS", "MISLED_ADVICE",
+           "GeneratedQueries", "agreement_line", "describe_generator", "generate_queries", "misleads", "spread_summary"]

@@ -94,6 +94,26 @@ def parse_retriever(spec: str) -> Retriever:
     return get_retriever(name, **params)
 
 
+def retriever_family(retriever: Retriever) -> str | None:
+    """"lexical" (bm25, tfidf), "dense" (a retriever that embeds: neural, endpoint, a plugin built on
+    DenseRetriever), "hybrid" (bm25 fused with one that embeds), or None (lsa, other plugins).
+
+    Generated queries rank configurations differently under each, so their agreement with real
+    questions is measured and quoted per family (chunkopt.querygen.agreement_line).
+    """
+    from chunkopt.retrievers.dense import DenseRetriever
+    from chunkopt.retrievers.hybrid import HybridRetriever
+    from chunkopt.retrievers.sparse import BM25Retriever, TfidfRetriever
+
+    if isinstance(retriever, (BM25Retriever, TfidfRetriever)):
+        return "lexical"
+    if isinstance(retriever, DenseRetriever):
+        return "dense"
+    if isinstance(retriever, HybridRetriever) and retriever_family(retriever.dense) == "dense":
+        return "hybrid"
+    return None
+
+
 def fresh_retriever(retriever: str | Retriever) -> Retriever:
     """A new, unfitted retriever: built from its command-line form, or a copy of a Retriever with
     its parameters, so the caller's object is never refitted behind their back."""
@@ -117,5 +137,6 @@ __all__ = [
     "normalise",
     "register_retriever",
     "retriever_class",
+    "retriever_family",
     "top_k",
 ]

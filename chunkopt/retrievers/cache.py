@@ -82,6 +82,8 @@ def _digest(model: str, key: bytes, vector: bytes) -> bytes:
 
 
 def _locked(exc: sqlite3.DatabaseError) -> bool:
+    """SQLITE_BUSY ("database is locked") or SQLITE_LOCKED ("database table is locked"), told by the
+    message: the error code (`sqlite_errorcode`) came with Python 3.11, and 3.10 is supported."""
     return isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc)
 
 
@@ -110,14 +112,15 @@ class EmbeddingStore:
         """Open the file in write-ahead-log mode with its table, trying again for up to BUSY_SECONDS while it is locked."""
         deadline = time.monotonic() + BUSY_SECONDS
         while True:
-            db = sqlite3.connect(self.path, timeout=BUSY_SECONDS, isolation_level=None)
+            db = sqlite3.connect(self.path, timeout=max(0.0, deadline - time.monotonic()), isolation_level=None)
             try:
                 db.execute("PRAGMA journal_mode=WAL")
                 db.executescript(_SCHEMA)
+                db.execute(f"PRAGMA busy_timeout = {int(BUSY_SECONDS * 1000)}")  # each later read or write waits in full
                 return db
             except sqlite3.DatabaseError as exc:
                 db.close()
-                if not _locked(exc) or time.monotonic() > deadline:
+                if not _locked(exc) or time.monotonic() >= deadline:
                     raise
             time.sleep(RETRY_SECONDS)
 
