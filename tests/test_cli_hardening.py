@@ -213,6 +213,7 @@ def test_yaml_grid_is_refused_naming_the_formats_read(workspace):
 
 INTERRUPT = textwrap.dedent("""
     import signal, sys
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # as in a terminal, even in a background job (SIGINT ignored)
     import {module} as target
     def interrupted(*args, **kwargs):
         signal.raise_signal(signal.SIGINT)  # a real SIGINT, delivered while this step runs
