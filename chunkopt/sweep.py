@@ -164,7 +164,7 @@ class Sweep:
     def fit(self, corpus: Corpus, queries: Sequence[Query], progress: ProgressCallback | None = None) -> Sweep:
         """Evaluate every configuration (resuming from the checkpoint), then rank and select."""
         generator = getattr(queries, "generator_info", None)
-        if generator is not None and misleads(generator, self.retriever_family, self.top_k):
+        if generator is not None and misleads(generator, self.retriever_family, self.budget):
             # Said before the work, so a long dense sweep can be stopped; the verdict gives the figures.
             warnings.warn(f"{generator['name']} queries misled a dense retriever at top-k on all three benchmarks (they "
                           "favour the largest chunks): sweep with a token budget (--token-budget) instead, or with "

@@ -110,7 +110,7 @@ def _generated_line(sweep: Any) -> str:
     from chunkopt.querygen import agreement_line
 
     line = agreement_line(sweep.query_generator_, sweep.n_queries_, retriever=sweep.retriever,
-                          family=sweep.retriever_family, top_k=sweep.top_k)
+                          family=sweep.retriever_family, budget=sweep.budget)
     return line + " Real questions with reference spans give a surer answer."
 
 

@@ -219,7 +219,7 @@ def test_a_sweep_on_a_file_of_generated_queries_knows_they_were_generated(worksp
     assert result.exit_code == 0, result.output
     assert "holds 40 generated queries (cloze v3, seed 3" in result.output
     assert "Generated queries (cloze v3, seed 3" in result.output  # the verdict's measured-agreement line
-    assert "measured with 1,200 queries; this set has 40" in result.output  # ... told it is smaller than measured
+    assert "measured with 1,200 queries, this set has 40" in result.output  # ... told it is smaller than measured
     config = read_config(workspace / "tuned.json")
     assert config["queries"]["generator"]["seed"] == 3 and config["confidence"]["rule"] == "top scorer"
 
@@ -228,7 +228,7 @@ def test_a_sweep_can_share_the_queries_it_generates_evenly_between_documents(wor
     result = CliRunner().invoke(main, ["sweep", "docs", "--strategy", "fixed", "--chunk-size", "16,64", "--per-document",
                                        "--out", "tuned.json"])
     assert result.exit_code == 0, result.output
-    assert "drawn evenly per document" in result.output and "shared evenly between documents ranked" in result.output
+    assert "drawn evenly per document" in result.output and "drawn by document length, not per document" in result.output
     assert read_config(workspace / "tuned.json")["queries"]["generator"]["per_document"] is True
 
 

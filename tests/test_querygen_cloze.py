@@ -8,8 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from chunkopt.corpus import Corpus, Document
-from chunkopt.querygen import (DEFAULT_COUNT, MEASURED_AGREEMENT, MEASURED_WITH_EMBEDDINGS, MISLED_ADVICE, GeneratedQueries,
-                               agreement_line, cloze, generate_queries, misleads)
+from chunkopt.querygen import GeneratedQueries, cloze, generate_queries
 from chunkopt.querygen import text as tx
 from strategies.base import ParameterError
 
@@ -30,7 +29,6 @@ CORPUS = Corpus([
     Document("harbour.txt", " ".join(FACTS[:2]) + "\n\n" + " ".join(FACTS[2:5])),
     Document("town.txt", " ".join(FACTS[5:7]) + "\n\n" + FACTS[7]),
 ])
-BM25 = {"retriever": "bm25", "family": "lexical", "top_k": None}  # the sweep's retriever, as agreement_line takes it
 
 
 def rules(n=60, seed=0, corpus=CORPUS):
@@ -238,81 +236,6 @@ def test_rules_keep_a_name_that_starts_the_sentence_and_drop_a_leading_article()
     sentence = next(tx.sentences(doc.id, doc.text))
     names = {doc.text[a.start : a.end] for a in cloze._rule_phrases(doc.text, sentence)[0]}
     assert names == {"Margaret Oduya", "Sky Group"}
-
-
-def test_the_agreement_line_names_the_generator_its_seed_and_the_measured_figures():
-    line = agreement_line(rules(n=5, seed=2).generator_info, **BM25)
-    assert line.startswith("Generated queries (cloze v3, seed 2, rule-based answers (no spaCy model)): ")
-    assert MEASURED_AGREEMENT["cloze"] in line
-
-
-def test_the_agreement_line_quotes_the_figures_measured_for_queries_shared_per_document():
-    line = agreement_line(generate_queries(CORPUS, n=4, seed=0, spacy_model="", per_document=True).generator_info, **BM25)
-    assert MEASURED_AGREEMENT["cloze per document"] in line and MEASURED_AGREEMENT["cloze"] not in line
-
-
-def test_the_agreement_line_warns_a_set_smaller_than_the_one_measured():
-    info = rules(n=5, seed=2).generator_info
-    assert f"measured with {DEFAULT_COUNT:,} queries; this set has 40" in agreement_line(info, 40, **BM25)
-    assert "this set has" not in agreement_line(info, DEFAULT_COUNT, **BM25)
-
-
-def test_only_cloze_sets_are_compared_with_the_count_their_figures_were_measured_with():
-    # keywords was measured with as many queries as real questions, not with DEFAULT_COUNT.
-    info = generate_queries(CORPUS, n=5, seed=0, method="keywords").generator_info
-    assert "this set has" not in agreement_line(info, 40, **BM25)
-
-
-# The figures quoted depend on the sweep's retriever family and budget (bench/README.md, "With a dense or
-# hybrid retriever"): a dense retriever was measured apart, and at top-k generated queries misled it.
-CLOZE = {"name": "cloze", "version": 3, "seed": 0, "spacy_model": None}
-NEURAL, HYBRID, LSA = ({"retriever": "neural", "family": "dense"}, {"retriever": "hybrid", "family": "hybrid"},
-                       {"retriever": "lsa", "family": None})
-
-
-@pytest.mark.parametrize("retriever", ["bm25", "tfidf"])
-@pytest.mark.parametrize("top_k", [5, None])
-def test_lexical_retrievers_quote_the_figures_measured_with_them_at_either_budget(retriever, top_k):
-    line = agreement_line(CLOZE, retriever=retriever, family="lexical", top_k=top_k)
-    assert MEASURED_AGREEMENT["cloze"] in line and "not measured" not in line and MISLED_ADVICE not in line
-
-
-def test_a_dense_retriever_in_a_token_budget_quotes_the_dense_figures():
-    line = agreement_line(CLOZE, **NEURAL, top_k=None)
-    assert MEASURED_WITH_EMBEDDINGS["dense"]["token budget"] in line and MISLED_ADVICE not in line
-
-
-def test_a_dense_retriever_at_top_k_is_told_the_queries_misled_it_and_what_to_do_instead():
-    line = agreement_line(CLOZE, 40, **NEURAL, top_k=5)
-    assert MEASURED_WITH_EMBEDDINGS["dense"]["top k"] in line and "did NOT rank" in line
-    assert line.endswith(f"this set has 40, and fewer rank configurations more by chance). {MISLED_ADVICE}.")
-    assert misleads(CLOZE, "dense", 5) and not misleads(CLOZE, "dense", None) and not misleads(CLOZE, "hybrid", 5)
-
-
-@pytest.mark.parametrize("top_k, budget", [(5, "top k"), (None, "token budget")])
-def test_hybrid_quotes_its_own_figures_at_each_budget(top_k, budget):
-    line = agreement_line(CLOZE, **HYBRID, top_k=top_k)
-    assert MEASURED_WITH_EMBEDDINGS["hybrid"][budget] in line and MISLED_ADVICE not in line
-
-
-def test_cloze_per_document_with_a_dense_retriever_says_its_figures_were_drawn_by_length():
-    info = {**CLOZE, "per_document": True}
-    line = agreement_line(info, **NEURAL, top_k=5)
-    assert MEASURED_WITH_EMBEDDINGS["dense"]["top k"] + " (measured with queries drawn by document length)" in line
-    assert line.endswith(f"{MISLED_ADVICE}.") and misleads(info, "dense", 5)
-
-
-def test_a_retriever_outside_the_measured_families_is_told_whose_figures_it_reads():
-    assert f"not measured with this retriever (lsa); {MEASURED_AGREEMENT['cloze']}" in agreement_line(CLOZE, **LSA, top_k=5)
-
-
-def test_keywords_and_llm_queries_with_a_dense_retriever_quote_what_was_measured_for_them_and_are_not_warned():
-    keywords = {"name": "keywords", "version": 1, "seed": 0}
-    line = agreement_line(keywords, **NEURAL, top_k=5)
-    assert f"not measured with this retriever (neural); {MEASURED_AGREEMENT['keywords']}" in line
-    llm = {"name": "llm", "version": 1, "seed": 0, "model": "m"}
-    assert MEASURED_AGREEMENT["llm"] in agreement_line(llm, **NEURAL, top_k=5)
-    assert not misleads(keywords, "dense", 5) and not misleads(llm, "dense", 5)
 
 
 def test_per_document_shares_the_queries_evenly_between_documents():

@@ -8,7 +8,8 @@ import pytest
 
 from chunkopt import retrievers
 from chunkopt.corpus import Corpus, Document
-from chunkopt.querygen import MEASURED_AGREEMENT, MEASURED_WITH_EMBEDDINGS, MISLED_ADVICE, generate_queries
+from chunkopt.querygen import generate_queries
+from chunkopt.querygen.agreement import CLOZE, MISLED_ADVICE, TOP_K
 from chunkopt.retrievers.dense import DenseRetriever
 from chunkopt.sweep import Sweep
 from chunkopt.verdict import configurations_are, sample_phrase
@@ -80,7 +81,7 @@ def test_a_dense_sweep_at_top_k_on_generated_queries_is_warned_before_the_work()
 def test_its_verdict_says_they_misled_it_and_what_to_do_instead():
     with pytest.warns(UserWarning, match="misled"):
         verdict = generated_sweep(WordHashRetriever(), top_k=2).explain()
-    assert MEASURED_WITH_EMBEDDINGS["dense"]["top k"] in verdict and MISLED_ADVICE in verdict
+    assert CLOZE[("dense", TOP_K)].sentence() in verdict and MISLED_ADVICE in verdict
 
 
 @pytest.mark.parametrize("retriever, budget", [(WordHashRetriever(), {"token_budget": 256}), ("bm25", {"top_k": 2}),
@@ -92,7 +93,8 @@ def test_other_sweeps_on_generated_queries_start_without_a_warning(word_hash, re
 
 
 def test_the_verdict_quotes_the_figures_of_the_sweeps_family_and_budget(word_hash):
-    assert MEASURED_WITH_EMBEDDINGS["dense"]["token budget"] in generated_sweep(WordHashRetriever(), token_budget=256).explain()
-    assert MEASURED_WITH_EMBEDDINGS["hybrid"]["top k"] in generated_sweep("hybrid dense=word-hash", top_k=2).explain()
-    assert MEASURED_AGREEMENT["cloze"] in generated_sweep("bm25", top_k=2).explain()
-    assert f"not measured with this retriever (lsa); {MEASURED_AGREEMENT['cloze']}" in generated_sweep("lsa", top_k=2).explain()
+    assert CLOZE[("dense", 1024)].sentence() in generated_sweep(WordHashRetriever(), token_budget=1024).explain()
+    assert CLOZE[("hybrid", TOP_K)].sentence() in generated_sweep("hybrid dense=word-hash", top_k=5).explain()
+    assert CLOZE[("lexical", 512)].sentence() in generated_sweep("bm25", token_budget=512).explain()
+    assert f"not measured with this retriever (lsa); {CLOZE[('lexical', TOP_K)].sentence()}" in generated_sweep(
+        "lsa", top_k=5).explain()
