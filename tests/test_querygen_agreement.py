@@ -3,7 +3,7 @@ generator, retriever family and budget, and says where its own setting differs f
 
 import pytest
 
-from chunkopt.querygen import DEFAULT_COUNT, agreement_line, misleads
+from chunkopt.querygen import DEFAULT_COUNT, agreement, agreement_line, misleads
 from chunkopt.querygen.agreement import CLOZE, MEASURED_COUNT, MISLED_ADVICE, OTHERS, TOP_K, nearest_measured
 
 CLOZE_INFO = {"name": "cloze", "version": 3, "seed": 2, "spacy_model": None}
@@ -36,8 +36,12 @@ def test_a_token_budget_reads_the_figures_of_the_nearest_budget_measured(tokens,
     assert nearest_measured("lexical", {"top_k": None, "token_budget": tokens}) == measured
 
 
-def test_a_family_measured_at_fewer_budgets_reads_its_nearest_and_any_top_k_reads_top_5():
+def test_a_family_measured_at_fewer_budgets_reads_its_nearest(monkeypatch):
+    monkeypatch.setattr(agreement, "CLOZE", {key: m for key, m in CLOZE.items() if key != ("hybrid", 4096)})
     assert nearest_measured("hybrid", {"top_k": None, "token_budget": 4096}) == 1024
+
+
+def test_any_top_k_reads_the_top_5_figures():
     assert nearest_measured("dense", {"top_k": 20, "token_budget": None}) == TOP_K
 
 
