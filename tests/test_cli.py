@@ -228,7 +228,7 @@ def test_a_sweep_can_share_the_queries_it_generates_evenly_between_documents(wor
     result = CliRunner().invoke(main, ["sweep", "docs", "--strategy", "fixed", "--chunk-size", "16,64", "--per-document",
                                        "--out", "tuned.json"])
     assert result.exit_code == 0, result.output
-    assert "drawn evenly per document" in result.output and "drawn by document length, not per document" in result.output
+    assert "drawn evenly per document" in result.output and "for queries drawn by document length; shared per document" in result.output
     assert read_config(workspace / "tuned.json")["queries"]["generator"]["per_document"] is True
 
 

@@ -4,7 +4,9 @@ generator, retriever family and budget, and says where its own setting differs f
 import pytest
 
 from chunkopt.querygen import DEFAULT_COUNT, agreement, agreement_line, misleads
-from chunkopt.querygen.agreement import CLOZE, MEASURED_COUNT, MISLED_ADVICE, OTHERS, TOP_K, nearest_measured
+from chunkopt.querygen.agreement import (CLOZE, MEASURED_COUNT, MISLED_ADVICE, OTHERS, TOKEN_BUDGETS, TOP_K,
+                                         nearest_measured)
+from strategies.base import ParameterError
 
 CLOZE_INFO = {"name": "cloze", "version": 3, "seed": 2, "spacy_model": None}
 KEYWORDS_INFO = {"name": "keywords", "version": 1, "seed": 0}
@@ -27,11 +29,16 @@ def test_the_sentence_gives_each_data_set_its_tau_and_loss():
 
 
 def test_the_default_count_is_the_count_the_figures_were_measured_with():
-    assert DEFAULT_COUNT == MEASURED_COUNT
+    assert DEFAULT_COUNT == MEASURED_COUNT  # change one, and measure again before changing the other
 
 
-@pytest.mark.parametrize("tokens, measured", [(256, 512), (512, 512), (700, 512), (800, 1024), (1024, 1024),
-                                              (2048, 4096), (3000, 4096), (100_000, 4096)])
+@pytest.mark.parametrize("family", ["lexical", "dense", "hybrid"])
+def test_every_family_was_measured_at_top_5_and_every_token_budget(family):
+    assert {point for f, point in CLOZE if f == family} == {TOP_K, *TOKEN_BUDGETS}
+
+
+@pytest.mark.parametrize("tokens, measured", [(256, 512), (512, 512), (724, 512), (725, 1024), (1024, 1024),
+                                              (2047, 1024), (2048, 4096), (3000, 4096), (100_000, 4096)])
 def test_a_token_budget_reads_the_figures_of_the_nearest_budget_measured(tokens, measured):
     assert nearest_measured("lexical", {"top_k": None, "token_budget": tokens}) == measured
 
@@ -45,12 +52,25 @@ def test_any_top_k_reads_the_top_5_figures():
     assert nearest_measured("dense", {"top_k": 20, "token_budget": None}) == TOP_K
 
 
-def test_a_budget_other_than_the_one_measured_is_named_beside_it():
+def test_a_token_budget_other_than_the_one_measured_is_named_beside_it():
     line = agreement_line(CLOZE_INFO, **BM25, budget={"top_k": None, "token_budget": 2048})
-    assert CLOZE[("lexical", 4096)].sentence() in line and "near chance" in line
-    assert "(measured in a 4,096-token context, this sweep's is 2,048)" in line
-    assert "(measured at top-5, this sweep takes the top 10)" in agreement_line(CLOZE_INFO, **BM25,
-                                                                              budget={"top_k": 10, "token_budget": None})
+    assert CLOZE[("lexical", 4096)].sentence("this sweep's budget is 2,048 tokens") in line
+    assert "with bm25 and tfidf retrievers in a 4,096-token context (this sweep's budget is 2,048 tokens) on" in line
+
+
+def test_a_top_k_other_than_5_is_named_beside_the_top_5_figures():
+    line = agreement_line(CLOZE_INFO, **BM25, budget={"top_k": 10, "token_budget": None})
+    assert "and a top-5 budget (this sweep's budget is the top 10) on three data sets" in line
+
+
+def test_lexical_4096_tokens_says_where_the_ranking_is_noise_and_where_the_queries_are_biased():
+    line = agreement_line(CLOZE_INFO, **BM25, budget={"top_k": None, "token_budget": 4096})
+    assert "near chance on SQuAD and the bundled corpus" in line and "the generated queries did not" in line
+
+
+def test_a_budget_with_neither_top_k_nor_tokens_is_refused():
+    with pytest.raises(ParameterError, match="budget must give top_k or a positive token_budget, got {'top_k': None}"):
+        agreement_line(CLOZE_INFO, **BM25, budget={"top_k": None})
 
 
 def test_a_dense_retriever_in_a_token_budget_quotes_the_dense_figures_and_no_advice():
@@ -61,13 +81,14 @@ def test_a_dense_retriever_in_a_token_budget_quotes_the_dense_figures_and_no_adv
 
 def test_a_dense_retriever_at_top_k_is_told_the_queries_misled_it_and_what_to_do_instead():
     line = agreement_line(CLOZE_INFO, 40, **NEURAL, budget=TOP_5)
-    assert CLOZE[("dense", TOP_K)].sentence() in line and "misled: they favour the largest chunks" in line
+    assert CLOZE[("dense", TOP_K)].sentence() in line and "misled: a generated question keeps enough" in line
     assert line.endswith(f"this set has 40, and fewer rank configurations more by chance). {MISLED_ADVICE}.")
     assert misleads(CLOZE_INFO, "dense", TOP_5)
 
 
-@pytest.mark.parametrize("budget, point", [(TOP_5, TOP_K), (TOKENS_1024, 1024)])
-def test_hybrid_quotes_its_own_figures_and_is_not_told_it_was_misled(budget, point):
+@pytest.mark.parametrize("point", [TOP_K, *TOKEN_BUDGETS])
+def test_hybrid_quotes_its_own_figures_and_is_not_told_it_was_misled(point):
+    budget = TOP_5 if point == TOP_K else {"top_k": None, "token_budget": point}
     line = agreement_line(CLOZE_INFO, retriever="hybrid", family="hybrid", budget=budget)
     assert CLOZE[("hybrid", point)].sentence() in line and MISLED_ADVICE not in line
     assert not misleads(CLOZE_INFO, "hybrid", budget)
@@ -80,12 +101,30 @@ def test_a_retriever_of_no_measured_family_is_told_whose_figures_it_reads():
 
 def test_queries_shared_per_document_are_told_the_figures_were_drawn_by_length():
     line = agreement_line({**CLOZE_INFO, "per_document": True}, **BM25, budget=TOP_5)
-    assert "(measured with queries drawn by document length, not per document)" in line
+    assert "(these figures are for queries drawn by document length; shared per document they were measured only" in line
+
+
+def test_the_caveats_of_one_line_share_one_parenthesis_after_the_figures():
+    line = agreement_line({**CLOZE_INFO, "per_document": True}, 40, **BM25, budget={"top_k": None, "token_budget": 700})
+    assert "512-token context (this sweep's budget is 700 tokens) on three data sets" in line
+    assert line.endswith("where they did about as well; measured with 1,200 queries, this set has 40, and fewer rank "
+                         "configurations more by chance).")
 
 
 def test_a_cloze_set_smaller_than_the_one_measured_is_told_it_ranks_more_by_chance():
     assert "this set has 40" in agreement_line(CLOZE_INFO, 40, **BM25, budget=TOP_5)
     assert "this set has" not in agreement_line(CLOZE_INFO, MEASURED_COUNT, **BM25, budget=TOP_5)
+
+
+def test_keywords_at_a_budget_they_were_not_measured_at_are_told_so():
+    line = agreement_line(KEYWORDS_INFO, **BM25, budget={"top_k": None, "token_budget": 4096})
+    assert line.endswith("(measured at top-5 and in 1,024 tokens only; this sweep's budget is 4,096 tokens).")
+    assert "only" not in agreement_line(KEYWORDS_INFO, **BM25, budget=TOKENS_1024).split("tau")[-1]
+
+
+def test_a_generator_with_no_figures_says_so():
+    line = agreement_line({"name": "other", "version": 1, "seed": 0}, **BM25, budget=TOP_5)
+    assert line == "Generated queries (other v1, seed 0): their agreement with real questions was not measured for this generator."
 
 
 def test_keywords_quote_their_own_figures_whatever_the_count_and_name_a_retriever_they_were_not_measured_with():

@@ -26,7 +26,7 @@ def test_the_sample_names_its_groups_when_queries_were_resampled_by_group():
 
 
 # A sweep on generated queries quotes the agreement measured for its retriever's family and its budget
-# (chunkopt.querygen.agreement_line, whose every case tests/test_querygen_cloze.py covers), and a dense
+# (chunkopt.querygen.agreement_line, whose every case tests/test_querygen_agreement.py covers), and a dense
 # sweep at top-k, where the benchmarks found generated queries misleading, is warned before the work.
 # (WordHashRetriever is not all-MiniLM: the line quotes what was measured with the model named in it.)
 
@@ -80,7 +80,7 @@ def test_a_dense_sweep_at_top_k_on_generated_queries_is_warned_before_the_work()
 
 def test_its_verdict_says_they_misled_it_and_what_to_do_instead():
     with pytest.warns(UserWarning, match="misled"):
-        verdict = generated_sweep(WordHashRetriever(), top_k=2).explain()
+        verdict = generated_sweep(WordHashRetriever(), top_k=5).explain()
     assert CLOZE[("dense", TOP_K)].sentence() in verdict and MISLED_ADVICE in verdict
 
 

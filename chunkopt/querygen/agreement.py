@@ -17,8 +17,12 @@ import math
 from dataclasses import dataclass
 from typing import Any, Mapping
 
+from strategies.base import ParameterError
 
-MEASURED_COUNT = 1200  # generated queries per run behind the cloze figures (chunkopt.querygen.DEFAULT_COUNT)
+MEASURED_COUNT = 1200  # generated queries per run behind the cloze figures
+MEASURED_TOP_K = 5  # the chunk budget measured
+TOP_K = f"top {MEASURED_TOP_K}"  # CLOZE's key for it
+TOKEN_BUDGETS = (512, 1024, 4096)  # the token budgets measured, for every family
 DATA_SETS = ("crowd-written SQuAD questions", "Chroma's LLM-written ones", "the hand-written ones of chunkopt's bundled corpus")
 
 
@@ -31,24 +35,23 @@ class Measured:
     lost: tuple[str, str, str]  # the most recall the pick lost on the real questions
     note: str = ""  # what a reader must know to read them, e.g. why the ranking is near chance
 
-    def sentence(self) -> str:
+    def sentence(self, differs: str = "") -> str:
+        """The figures as one sentence; `differs` says how the sweep's setting differs from this one."""
         taus = f"{self.tau[0]} by recall on {DATA_SETS[0]}, {self.tau[1]} on {DATA_SETS[1]} and {self.tau[2]} on {DATA_SETS[2]}"
         note = f" ({self.note})" if self.note else ""
-        return (f"{self.setting} on three data sets, {MEASURED_COUNT:,} generated queries agreed with real questions' "
+        setting = f"{self.setting} ({differs})" if differs else self.setting
+        return (f"{setting} on three data sets, {MEASURED_COUNT:,} generated queries agreed with real questions' "
                 f"ranking of 32 configurations at Kendall tau {taus}{note}; the configuration they picked lost up to "
                 f"{self.lost[0]}, {self.lost[1]} and {self.lost[2]} recall on the real questions")
 
 
-TOP_K = "top 5"  # the chunk budget measured: the top 5 chunks
-TOKEN_BUDGETS = (512, 1024, 4096)  # the token budgets measured
-
 # cloze by retriever family and budget (bench/README.md: lexical top-5 and 1,024 tokens in "How many
 # generated queries", seeds 0-5; lexical 512 and 4,096 tokens in "Other token budgets", dense and
 # hybrid in "With a dense or hybrid retriever", seeds 0-2). With bm25 and tfidf a large budget
-# makes nearly every configuration find the answer, so no query set ranks them well (a dense
-# retriever still tells them apart at 4,096 tokens); a dense retriever at top-k is misled outright
-# (see `misleads`).
-CLOZE = {
+# makes nearly every configuration find the answer on SQuAD and the bundled corpus, so no query set
+# ranks them well there, while on Chroma's the generated queries are biased; a dense retriever still
+# tells the configurations apart at 4,096 tokens; at top-k it is misled outright (see `misleads`).
+CLOZE: dict[tuple[str, str | int], Measured] = {
     ("lexical", TOP_K): Measured("with bm25 and tfidf retrievers and a top-5 budget",
                                  ("0.75-0.86", "0.67-0.82", "0.70-0.84"), ("0.007", "0.013", "0.045")),
     ("lexical", 512): Measured("with bm25 and tfidf retrievers in a 512-token context",
@@ -57,12 +60,13 @@ CLOZE = {
                                 ("0.62-0.80", "0.54-0.64", "0.68-0.78"), ("0.015", "0.046", "0.024")),
     ("lexical", 4096): Measured("with bm25 and tfidf retrievers in a 4,096-token context",
                                 ("0.07-0.19", "0.00-0.23", "0.23-0.41"), ("0.010", "0.036", "0.064"),
-                                "near chance: with that much context nearly every configuration finds the answer, and "
-                                "two halves of the real questions agreed at only 0.18-0.67"),
+                                "near chance on SQuAD and the bundled corpus, where nearly every configuration finds "
+                                "the answer and even two halves of the real questions agreed at only 0.18-0.30; on "
+                                "Chroma's the halves agreed at 0.66-0.67 and the generated queries did not"),
     ("dense", TOP_K): Measured("with a dense retriever (all-MiniLM-L6-v2) and a top-5 budget",
                                ("0.01-0.12", "0.23-0.32", "-0.16 to -0.09"), ("0.022", "0.053", "0.161"),
-                               "misled: they favour the largest chunks, which keep enough of a generated question's "
-                               "words to be found"),
+                               "misled: a generated question keeps enough of its sentence's words to be found even in "
+                               "the largest chunks, so they favour those"),
     ("dense", 512): Measured("with a dense retriever (all-MiniLM-L6-v2) in a 512-token context",
                              ("0.88-0.92", "0.87-0.91", "0.88-0.91"), ("0.005", "0.011", "0.004")),
     ("dense", 1024): Measured("with a dense retriever (all-MiniLM-L6-v2) in a 1,024-token context",
@@ -84,12 +88,14 @@ CLOZE = {
 # The other generators, measured with bm25 and tfidf at top-5 and in 1,024 tokens (bench/README.md,
 # "Generated queries vs real questions").
 OTHERS = {
-    "keywords": "with bm25 and tfidf retrievers at top-5 and in 1,024 tokens on two benchmarks, generated queries (as "
-                "many as the real ones) agreed with real questions' ranking of 32 configurations at Kendall tau 0.26-0.82 by "
-                "recall on crowd-written SQuAD questions and 0.64-0.85 on Chroma's LLM-written ones; the "
-                "configuration they picked lost up to 0.061 and 0.035 recall on the real questions",
+    "keywords": "with bm25 and tfidf retrievers at top-5 and in a 1,024-token context on two benchmarks, generated "
+                "queries (as many as the real ones) agreed with real questions' ranking of 32 configurations at "
+                "Kendall tau 0.26-0.82 by recall on crowd-written SQuAD questions and 0.64-0.85 on Chroma's "
+                "LLM-written ones; the configuration they picked lost up to 0.061 and 0.035 recall on the real "
+                "questions",
     "llm": "queries written by an LLM: their agreement with real questions was not measured and depends on the model",
 }
+OTHERS_BUDGETS = (TOP_K, 1024)  # the budgets OTHERS' figures were measured at
 
 # What a sweep that `misleads` is told to do instead.
 MISLED_ADVICE = "With a dense retriever, sweep generated queries with --token-budget instead of --top-k"
@@ -103,12 +109,25 @@ def misleads(info: Mapping[str, Any], family: str | None, budget: Mapping[str, i
 
 def nearest_measured(family: str, budget: Mapping[str, int | None]) -> str | int:
     """The budget measured for `family` closest to `budget`: TOP_K for any top-k, else the nearest
-    token budget by ratio (2,048 is as far from 1,024 as from 4,096; the larger, less flattering, wins)."""
+    token budget by ratio (2,048 is as far from 1,024 as from 4,096: the larger wins)."""
+    _check(budget)
     if budget.get("top_k") is not None:
         return TOP_K
     measured = [b for (f, b) in CLOZE if f == family and b != TOP_K]
-    tokens = budget["token_budget"]
-    return min(measured, key=lambda b: (abs(math.log(tokens / b)), -b))
+    return min(measured, key=lambda b: (abs(math.log(budget["token_budget"] / b)), -b))
+
+
+def _differs(measured: tuple[str | int, ...], budget: Mapping[str, int | None]) -> str:
+    """What to say when the sweep's budget is none of those `measured` ("" when it is one of them)."""
+    if budget.get("top_k") is not None:
+        same = TOP_K in measured and budget["top_k"] == MEASURED_TOP_K
+        return "" if same else f"this sweep's budget is the top {budget['top_k']}"
+    return "" if budget["token_budget"] in measured else f"this sweep's budget is {budget['token_budget']:,} tokens"
+
+
+def _check(budget: Mapping[str, int | None]) -> None:
+    if budget.get("top_k") is None and (not isinstance(budget.get("token_budget"), int) or budget["token_budget"] < 1):
+        raise ParameterError(f"budget must give top_k or a positive token_budget, got {dict(budget)!r}")
 
 
 def agreement_line(info: Mapping[str, Any], n_queries: int | None = None, *, retriever: str, family: str | None,
@@ -117,25 +136,23 @@ def agreement_line(info: Mapping[str, Any], n_queries: int | None = None, *, ret
 
     `retriever` is the sweep's retriever's name, `family` its chunkopt.retrievers.retriever_family,
     and `budget` its {"top_k": ..., "token_budget": ...}. cloze quotes CLOZE's figures for that
-    family at the nearest budget measured, and says so when the sweep's differs; a retriever of no
+    family at the nearest budget measured, and names the sweep's when it differs; a retriever of no
     measured family is told that the figures quoted were measured with bm25 and tfidf. cloze's
-    figures are for MEASURED_COUNT queries, so a smaller cloze set (`n_queries`) is told that it
-    ranks more by chance than they say.
+    figures are for MEASURED_COUNT queries drawn by document length, so a smaller set, or one
+    shared per document, is told so.
     """
+    _check(budget)
     name = info["name"]
     if name == "cloze":
         measured_family = family if any(f == family for f, _ in CLOZE) else "lexical"
         point = nearest_measured(measured_family, budget)
-        measured = CLOZE[(measured_family, point)].sentence()
+        measured = CLOZE[(measured_family, point)].sentence(_differs((point,), budget))
         if measured_family != family:
             measured = f"not measured with this retriever ({retriever}); {measured}"
         caveats = []
-        if point != TOP_K and point != budget.get("token_budget"):
-            caveats.append(f"measured in a {point:,}-token context, this sweep's is {budget['token_budget']:,}")
-        elif point == TOP_K and budget.get("top_k") != 5:
-            caveats.append(f"measured at top-5, this sweep takes the top {budget['top_k']}")
         if info.get("per_document"):
-            caveats.append("measured with queries drawn by document length, not per document")
+            caveats.append("these figures are for queries drawn by document length; shared per document they were "
+                           "measured only with bm25 and tfidf at top-5 and 1,024 tokens, where they did about as well")
         if n_queries is not None and n_queries < MEASURED_COUNT:
             caveats.append(f"measured with {MEASURED_COUNT:,} queries, this set has {n_queries:,}, and fewer rank "
                            "configurations more by chance")
@@ -145,6 +162,8 @@ def agreement_line(info: Mapping[str, Any], n_queries: int | None = None, *, ret
         measured = OTHERS[name]
         if name != "llm" and family != "lexical":
             measured = f"not measured with this retriever ({retriever}); {measured}"
+        elif name != "llm" and _differs(OTHERS_BUDGETS, budget):
+            measured += f" (measured at top-5 and in 1,024 tokens only; {_differs(OTHERS_BUDGETS, budget)})"
     else:
         measured = "their agreement with real questions was not measured for this generator"
     if misleads(info, family, budget):
