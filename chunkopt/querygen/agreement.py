@@ -126,6 +126,7 @@ def _differs(measured: tuple[str | int, ...], budget: Mapping[str, int | None]) 
 
 
 def _check(budget: Mapping[str, int | None]) -> None:
+    """A budget is a sweep's: top_k, or else a positive token_budget."""
     if budget.get("top_k") is None and (not isinstance(budget.get("token_budget"), int) or budget["token_budget"] < 1):
         raise ParameterError(f"budget must give top_k or a positive token_budget, got {dict(budget)!r}")
 
@@ -160,10 +161,11 @@ def agreement_line(info: Mapping[str, Any], n_queries: int | None = None, *, ret
             measured += f" ({'; '.join(caveats)})"
     elif name in OTHERS:
         measured = OTHERS[name]
+        differs = _differs(OTHERS_BUDGETS, budget)
         if name != "llm" and family != "lexical":
             measured = f"not measured with this retriever ({retriever}); {measured}"
-        elif name != "llm" and _differs(OTHERS_BUDGETS, budget):
-            measured += f" (measured at top-5 and in 1,024 tokens only; {_differs(OTHERS_BUDGETS, budget)})"
+        elif name != "llm" and differs:
+            measured += f" (measured at top-5 and in 1,024 tokens only; {differs})"
     else:
         measured = "their agreement with real questions was not measured for this generator"
     if misleads(info, family, budget):
