@@ -204,6 +204,15 @@ def test_every_help_shows_an_example(command):
     assert "Example" in result.output
 
 
+def test_the_queries_help_gives_the_default_counts_the_code_uses():
+    # Written by hand in the help, so that `chunkopt --help` need not import the generators.
+    from chunkopt.querygen import DEFAULT_COUNT
+    from chunkopt.querygen.llm import LLM_COUNT
+
+    help_text = " ".join(CliRunner().invoke(main, ["queries", "--help"]).output.split())
+    assert f"default: {DEFAULT_COUNT} offline" in help_text and f"{LLM_COUNT} with --llm" in help_text
+
+
 def test_queries_are_generated_reproducibly(workspace):
     first = CliRunner().invoke(main, ["queries", "docs", "--n", "3", "--seed", "4"])
     second = CliRunner().invoke(main, ["queries", "docs", "--n", "3", "--seed", "4"])
